@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Env booleans: only the spellings people really use, so "flase" is an error rather than true. */
+export const envBoolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number, max = 1_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
+const optionalString = z.string().min(1).optional();
+const url = (fallback: string) => z.url().default(fallback);
+
+/** Shared fragments; each service composes the ones it needs (see each service's config.ts). */
+export const loggingEnv = {
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const redisEnv = {
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (max 64)').default('drive-import'),
+};
+
+export const portsEnv = {
+  GATEWAY_PORT: port(5000),
+  IMPORT_SERVICE_PORT: port(5001),
+  METADATA_SERVICE_PORT: port(5002),
+  STORAGE_SERVICE_PORT: port(5003),
+  WORKER_PORT: port(5004),
+};
+
+export const serviceUrlsEnv = {
+  IMPORT_SERVICE_URL: url('http://127.0.0.1:5001'),
+  METADATA_SERVICE_URL: url('http://127.0.0.1:5002'),
+  STORAGE_SERVICE_URL: url('http://127.0.0.1:5003'),
+  WORKER_URL: url('http://127.0.0.1:5004'),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|sqlserver:\/\/)/, 'must be file:<path> (SQLite) or sqlserver://... (SQL Server)')
+    .default('file:./.data/drive-import.db'),
+};
+
+export const storageEnv = {
+  STORAGE_PROVIDER: z.enum(['s3', 'azure', 'local']).default('local'),
+  STORAGE_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\-/]{0,200}$/, 'letters, digits, _ . - / only')
+    .refine((v) => !v.split('/').includes('..'), 'must not contain ..')
+    .default('drive-import'),
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: envBoolean.default(false),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AZURE_STORAGE_CONNECTION_STRING: optionalString,
+  AZURE_STORAGE_ACCOUNT_NAME: optionalString,
+  AZURE_STORAGE_ACCOUNT_KEY: optionalString,
+  AZURE_STORAGE_CONTAINER_NAME: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'Azure container names: 3-63 lowercase letters, digits and single hyphens')
+    .default('images'),
+  LOCAL_STORAGE_DIR: z.string().min(1).default('./.data/objects'),
+};
+
+export const driveEnv = {
+  GOOGLE_API_KEY: optionalString,
+  GOOGLE_APPLICATION_CREDENTIALS: optionalString,
+  DRIVE_API_ROOT_URL: url('https://www.googleapis.com/'),
+  DRIVE_MAX_REQUESTS_PER_SECOND: positiveInt(100, 100_000),
+};
+
+export const batchEnv = {
+  BATCH_SIZE: positiveInt(100, 1000),
+};
+
+export const workerEnv = {
+  WORKER_CONCURRENCY: positiveInt(16, 1000),
+  FILE_MAX_ATTEMPTS: positiveInt(5, 50),
+};
+
+/**
+ * Parse env with a zod object schema. On failure, throws a ConfigError that names every bad variable,
+ * e.g. `Invalid configuration: REDIS_URL: must start with redis://`.
+ */
+export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
+  // Empty strings mean "unset" (a blank line in .env), so defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,256 @@
+/**
+ * Everything that crosses a service boundary (HTTP bodies, queue payloads), defined once.
+ * JSON is snake_case throughout, as the older system's public API was.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared vocabulary
+// ---------------------------------------------------------------------------------------------
+export const DriveId = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'not a Google Drive id');
+export const JobId = z.uuid();
+export const Destination = z.enum(['s3', 'azure', 'local']);
+export type Destination = z.infer<typeof Destination>;
+
+export const JobStatus = z.enum(['queued', 'listing', 'processing', 'completed', 'completed_with_errors', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+
+/** pending -> stored | skipped (already in the store, unchanged) | failed (given up on). */
+export const FileStatus = z.enum(['pending', 'stored', 'skipped', 'failed']);
+export type FileStatus = z.infer<typeof FileStatus>;
+
+const isoDate = z.iso.datetime({ offset: true });
+const bytes = z.number().int().nonnegative();
+
+/** Query-string pagination, validated (a bad page number is a 400, not a 500). */
+export const PageQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(1000).default(50),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+// ---------------------------------------------------------------------------------------------
+// Public API (gateway)
+// ---------------------------------------------------------------------------------------------
+export const CreateImportRequest = z.strictObject({
+  folder_url: z.string().trim().min(1).max(2048),
+  destination: Destination.optional(),
+});
+export type CreateImportRequest = z.infer<typeof CreateImportRequest>;
+
+export const CreateImportResponse = z.object({
+  job_id: JobId,
+  status: z.literal('queued'),
+  message: z.string(),
+  /** Always null at POST time: listing runs in the background; the status route carries the count. */
+  total_images: z.null(),
+  status_url: z.string(),
+});
+export type CreateImportResponse = z.infer<typeof CreateImportResponse>;
+
+/** One file as the public API shows it. */
+export const FileRecord = z.object({
+  id: DriveId,
+  name: z.string(),
+  folder_path: z.string(),
+  mime_type: z.string(),
+  size: bytes.nullable(),
+  md5: z.string().nullable(),
+  modified_time: isoDate.nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  taken_at: z.string().nullable(),
+  status: FileStatus,
+  attempts: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+  storage_provider: Destination.nullable(),
+  storage_key: z.string(),
+  etag: z.string().nullable(),
+  updated_at: isoDate,
+});
+export type FileRecord = z.infer<typeof FileRecord>;
+
+export const JobSummary = z.object({
+  job_id: JobId,
+  status: JobStatus,
+  folder_id: DriveId,
+  folder_name: z.string().nullable(),
+  destination: Destination,
+  listing_complete: z.boolean(),
+  total: z.number().int().nonnegative(),
+  /** Files that are in the store: copied now or skipped as already stored unchanged. */
+  processed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  /** Part of processed. */
+  skipped: z.number().int().nonnegative(),
+  bytes_total: bytes,
+  bytes_done: bytes,
+  error: z.string().nullable(),
+  created_at: isoDate,
+  started_at: isoDate.nullable(),
+  finished_at: isoDate.nullable(),
+});
+export type JobSummary = z.infer<typeof JobSummary>;
+
+export const JobStatusResponse = JobSummary.extend({
+  /** The latest 100 files in the store. */
+  imported: z.array(FileRecord),
+  /** The latest 100 per-file errors. */
+  errors: z.array(FileRecord),
+});
+export type JobStatusResponse = z.infer<typeof JobStatusResponse>;
+
+export const JobListResponse = z.object({
+  jobs: z.array(JobSummary),
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int(),
+});
+export type JobListResponse = z.infer<typeof JobListResponse>;
+
+export const FileListQuery = PageQuery.extend({ status: FileStatus.optional() });
+export type FileListQuery = z.infer<typeof FileListQuery>;
+
+export const FileListResponse = z.object({
+  files: z.array(FileRecord),
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int(),
+});
+export type FileListResponse = z.infer<typeof FileListResponse>;
+
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'degraded']),
+  service: z.string(),
+  version: z.string(),
+  /** 'ok' or the reason a dependency is down. */
+  checks: z.record(z.string(), z.string()),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// import-service internal API (called by the gateway)
+// ---------------------------------------------------------------------------------------------
+/** The gateway forwards the validated public body unchanged: POST /imports -> 202 CreateImportResponse. */
+export const StartImportRequest = CreateImportRequest;
+
+// ---------------------------------------------------------------------------------------------
+// metadata-service internal API (called by import-service and worker)
+// ---------------------------------------------------------------------------------------------
+/** POST /jobs -> 201 JobSummary */
+export const CreateJobRequest = z.strictObject({
+  folder_id: DriveId,
+  folder_name: z.string().max(1024).nullable(),
+  resource_key: z.string().max(200).nullable().default(null),
+  destination: Destination,
+  batch_size: z.number().int().min(1).max(1000),
+});
+export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+/** PATCH /jobs/:id -> JobSummary. Only the transitions the import-service drives. */
+export const UpdateJobRequest = z.strictObject({
+  status: z.enum(['listing', 'failed', 'cancelled']),
+  error: z.string().max(4000).nullable().optional(),
+});
+export type UpdateJobRequest = z.infer<typeof UpdateJobRequest>;
+
+/** A file as the listing found it, with the object key it will be stored under. */
+export const ListedFile = z.strictObject({
+  drive_id: DriveId,
+  name: z.string().min(1).max(4096),
+  folder_path: z.string().max(8192),
+  mime_type: z.string().min(1).max(255),
+  size: bytes.nullable(),
+  md5: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
+  modified_time: isoDate.nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  taken_at: z.string().max(64).nullable(),
+  storage_key: z.string().min(1).max(1024),
+});
+export type ListedFile = z.infer<typeof ListedFile>;
+
+/** What a worker needs to copy one file. */
+export const CopyFile = z.object({
+  drive_id: DriveId,
+  name: z.string(),
+  mime_type: z.string(),
+  size: bytes.nullable(),
+  md5: z.string().nullable(),
+  storage_key: z.string(),
+});
+export type CopyFile = z.infer<typeof CopyFile>;
+
+/** The copy queue's payload; its BullMQ job id is batch_id (deterministic: `<job_id>-b<index>`). */
+export const CopyBatch = z.object({
+  job_id: JobId,
+  batch_id: z.string().regex(/^[0-9a-f-]{36}-b\d+$/),
+  destination: Destination,
+  resource_key: z.string().nullable(),
+  files: z.array(CopyFile).min(1).max(1000),
+});
+export type CopyBatch = z.infer<typeof CopyBatch>;
+
+export const batchIdFor = (jobId: string, index: number) => `${jobId}-b${index}`;
+
+/**
+ * POST /jobs/:id/files -> AddFilesResponse. Upserts by (job, drive id): a retried listing adds
+ * nothing twice. Files already stored unchanged (same destination, key and md5 in an earlier job)
+ * become `skipped` at once and never reach a batch. New pending files fill the job's open batch;
+ * batches that reached batch_size are sealed and returned to be enqueued.
+ */
+export const AddFilesRequest = z.strictObject({ files: z.array(ListedFile).min(1).max(5000) });
+export type AddFilesRequest = z.infer<typeof AddFilesRequest>;
+export const AddFilesResponse = z.object({
+  inserted: z.number().int(),
+  skipped_unchanged: z.number().int(),
+  sealed_batches: z.array(CopyBatch),
+});
+export type AddFilesResponse = z.infer<typeof AddFilesResponse>;
+
+/**
+ * POST /jobs/:id/listing-complete -> ListingCompleteResponse. Seals the open batch, marks the
+ * listing complete, and returns every batch not yet done (enqueueing them is idempotent by batch id).
+ * A job with no pending file completes here.
+ */
+export const ListingCompleteResponse = z.object({
+  job: JobSummary,
+  unfinished_batches: z.array(CopyBatch),
+});
+export type ListingCompleteResponse = z.infer<typeof ListingCompleteResponse>;
+
+/** One file's outcome from a worker. */
+export const FileResult = z.strictObject({
+  drive_id: DriveId,
+  status: z.enum(['stored', 'skipped', 'failed']),
+  bytes: bytes.nullable().default(null),
+  md5: z.string().regex(/^[0-9a-f]{32}$/).nullable().default(null),
+  etag: z.string().max(255).nullable().default(null),
+  error: z.string().max(4000).nullable().default(null),
+  attempts: z.number().int().nonnegative(),
+});
+export type FileResult = z.infer<typeof FileResult>;
+
+/**
+ * POST /batches/:batch_id/results -> JobSummary. One transaction: files move pending -> terminal
+ * (a redelivered result changes nothing and counts nothing twice), counters follow, the batch is
+ * done, and the job completes when listing is complete and no file is pending.
+ */
+export const BatchResultsRequest = z.strictObject({
+  job_id: JobId,
+  results: z.array(FileResult).min(1).max(1000),
+});
+export type BatchResultsRequest = z.infer<typeof BatchResultsRequest>;
+
+// ---------------------------------------------------------------------------------------------
+// Queues
+// ---------------------------------------------------------------------------------------------
+/** The listing queue's payload; its BullMQ job id is `list-<job_id>`. */
+export const ListingJobData = z.object({
+  job_id: JobId,
+  folder_id: DriveId,
+  resource_key: z.string().nullable(),
+  destination: Destination,
+});
+export type ListingJobData = z.infer<typeof ListingJobData>;

@@ -1,0 +1,185 @@
+/** The pieces every service's Hono app shares: request ids, logging, limits, validation and one error shape. */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { zValidator } from '@hono/zod-validator';
+import { Hono, type Context, type ValidationTargets } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { AppError, type ErrorBody } from './errors.ts';
+import type { Logger } from './logger.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export type AppEnv = { Variables: { requestId: string; log: Logger } };
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Turn zod issues into one readable line: `folder_url: Required; destination: Invalid option`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const where = i.path.length ? i.path.join('.') : 'body';
+      return i.code === 'unrecognized_keys' ? `${where}: unknown field(s) ${i.keys.join(', ')}` : `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/**
+ * A Hono app with request ids (X-Request-Id in and out, in every log line), request logging,
+ * secure headers, a body limit and the error shape for everything that goes wrong.
+ */
+export function createServiceApp(log: Logger, options: { maxBodyBytes?: number } = {}) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ limitLength: 128 }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set('log', log.child({ request_id: c.get('requestId') }));
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
+    if (c.res.status >= 500) c.var.log.error(line, 'request');
+    else if (c.req.path === '/health' || c.req.path === '/metrics') c.var.log.trace(line, 'request');
+    else c.var.log.debug(line, 'request');
+  });
+  app.use(secureHeaders());
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      onError: (c) => c.json(errorBody('payload_too_large', `Request body is larger than ${options.maxBodyBytes ?? 1024 * 1024} bytes`), 413),
+    }),
+  );
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) (c.var.log ?? log).error({ err }, err.message);
+      return c.json(err.toBody(), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      const malformed = /malformed json/i.test(err.message);
+      const code = malformed ? 'invalid_json' : (STATUS_CODES[status] ?? 'error');
+      return c.json(errorBody(code, malformed ? 'Request body is not valid JSON' : err.message || code), status);
+    }
+    (c.var.log ?? log).error({ err }, 'unhandled error');
+    return c.json(errorBody('internal', 'Internal server error'), 500);
+  });
+  return app;
+}
+
+/** zod validation for a request part; a failure is a 400 in the error shape naming each bad field. */
+export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {
+  return zValidator(target, schema, (result, c: Context) => {
+    if (!result.success) {
+      return c.json(errorBody('invalid_request', describeZodError(result.error as unknown as z.ZodError)), 400);
+    }
+    return undefined;
+  });
+}
+
+export type HealthCheck = () => Promise<unknown>;
+
+/** Run each dependency check (bounded in time); 503 with the reasons when any fails. */
+export async function health(c: Context, service: string, checks: Record<string, HealthCheck>, timeoutMs = 2000) {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          check(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return [name, 'ok'] as const;
+      } catch (err) {
+        return [name, err instanceof Error ? err.message : String(err)] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  const ok = entries.every(([, v]) => v === 'ok');
+  return c.json(
+    { status: ok ? 'ok' : 'degraded', service, version: VERSION, checks: Object.fromEntries(entries) },
+    ok ? 200 : 503,
+  );
+}
+
+export interface RunningServer {
+  server: ServerType;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serve a Hono app (port 0 picks a free one) on 127.0.0.1 by default. */
+export function serveApp(
+  app: { fetch: (req: Request) => Response | Promise<Response> },
+  options: { port: number; hostname?: string },
+): Promise<RunningServer> {
+  const hostname = options.hostname ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname }, (info: AddressInfo) => {
+      resolve({
+        server,
+        port: info.port,
+        url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            const s = server as ServerType & { closeAllConnections?: () => void };
+            server.close(() => done());
+            s.closeAllConnections?.();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}
+
+/**
+ * Run `shutdown` once on SIGTERM/SIGINT, then exit; a second signal exits at once.
+ * Returns a function that removes the handlers (for tests).
+ */
+export function onShutdown(log: Logger, shutdown: () => Promise<void>): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}

@@ -1,0 +1,24 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * pino JSON, tagged with the service name; pretty when a person watches (a TTY) unless LOG_PRETTY=false.
+ * Secrets never reach a line: the usual credential fields are redacted wherever they appear.
+ */
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['*.password', '*.secret', '*.token', '*.key', '*.authorization', '*.connectionString', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+  };
+  const pretty = process.stdout.isTTY && process.env.LOG_PRETTY !== 'false' && process.env.NODE_ENV !== 'test';
+  if (pretty) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
+  return pino(options);
+}
