@@ -96,3 +96,16 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proces
   }
   return result.data;
 }
+
+/** The destinations this deployment can write to: local always; s3 and azure when their settings are present. */
+export function configuredDestinations(cfg: {
+  S3_BUCKET?: string;
+  AZURE_STORAGE_CONNECTION_STRING?: string;
+  AZURE_STORAGE_ACCOUNT_NAME?: string;
+  AZURE_STORAGE_ACCOUNT_KEY?: string;
+}): Array<'s3' | 'azure' | 'local'> {
+  const out: Array<'s3' | 'azure' | 'local'> = ['local'];
+  if (cfg.S3_BUCKET) out.push('s3');
+  if (cfg.AZURE_STORAGE_CONNECTION_STRING || (cfg.AZURE_STORAGE_ACCOUNT_NAME && cfg.AZURE_STORAGE_ACCOUNT_KEY)) out.push('azure');
+  return out;
+}

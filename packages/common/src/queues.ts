@@ -21,3 +21,22 @@ export function redisConnection(redisUrl: string) {
     maxRetriesPerRequest: null,
   };
 }
+
+/**
+ * Copy batches: retried with backoff when a worker cannot finish one (e.g. the metadata-service is
+ * down); completed ones are kept a day so a re-enqueue with the same batch id stays a no-op.
+ */
+export const COPY_JOB_OPTIONS = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 24 * 3600, count: 200_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/** Listing jobs: a crashed or failed walk is retried; the walk is idempotent (upserts, batch ids). */
+export const LISTING_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { age: 7 * 24 * 3600 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+} as const;
