@@ -1,0 +1,86 @@
+/**
+ * The public API. Every route validates its input here, at the edge, then asks the service that owns
+ * the answer: import-service for new imports, metadata-service for jobs and files.
+ */
+import {
+  type AppEnv,
+  badRequest,
+  CreateImportRequest,
+  CreateImportResponse,
+  createServiceApp,
+  FileListQuery,
+  FileListResponse,
+  health,
+  HealthResponse,
+  JobId,
+  JobListResponse,
+  JobStatusResponse,
+  type Logger,
+  PageQuery,
+  ServiceClient,
+} from '@drive-import/common';
+import type { Context } from 'hono';
+import { validate } from '@drive-import/common';
+
+export interface GatewayDeps {
+  log: Logger;
+  importService: ServiceClient;
+  metadataService: ServiceClient;
+  storageService: ServiceClient;
+}
+
+function jobIdParam(c: Context<AppEnv>): string {
+  const parsed = JobId.safeParse(c.req.param('job_id'));
+  if (!parsed.success) throw badRequest('job_id must be a job id (a UUID) as returned by POST /api/import/google-drive', 'invalid_job_id');
+  return parsed.data;
+}
+
+export function createGatewayApp(deps: GatewayDeps) {
+  const { importService, metadataService, storageService } = deps;
+  const app = createServiceApp(deps.log);
+
+  app.post('/api/import/google-drive', validate('json', CreateImportRequest), async (c) => {
+    const body = await importService.call('POST', '/imports', {
+      body: c.req.valid('json'),
+      requestId: c.get('requestId'),
+      schema: CreateImportResponse,
+    });
+    return c.json(body, 202);
+  });
+
+  app.get('/api/import/status/:job_id', async (c) => {
+    const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/status`, {
+      requestId: c.get('requestId'),
+      schema: JobStatusResponse,
+    });
+    return c.json(body);
+  });
+
+  app.get('/api/import/jobs', validate('query', PageQuery), async (c) => {
+    const body = await metadataService.call('GET', '/jobs', {
+      query: c.req.valid('query'),
+      requestId: c.get('requestId'),
+      schema: JobListResponse,
+    });
+    return c.json(body);
+  });
+
+  app.get('/api/import/jobs/:job_id/files', validate('query', FileListQuery), async (c) => {
+    const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/files`, {
+      query: c.req.valid('query'),
+      requestId: c.get('requestId'),
+      schema: FileListResponse,
+    });
+    return c.json(body);
+  });
+
+  app.get('/health', (c) =>
+    health(c, 'gateway', {
+      'import-service': () => importService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+      'metadata-service': () => metadataService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+      'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+    }),
+  );
+
+  return app;
+}

@@ -1,0 +1,96 @@
+// Requests the gateway must refuse at the edge, before any service is asked: every one a 4xx in the
+// error shape. The upstream URLs point at a closed port, so anything that leaked through would show
+// as a 503 instead.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger, ServiceClient } from '@drive-import/common';
+import { freePort } from '@drive-import/testing';
+import { createGatewayApp } from '../src/app.ts';
+
+async function gateway() {
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  return createGatewayApp({
+    log: createLogger('gateway-test', 'silent'),
+    importService: new ServiceClient('import-service', closed),
+    metadataService: new ServiceClient('metadata-service', closed),
+    storageService: new ServiceClient('storage-service', closed),
+  });
+}
+
+async function expectError(res: Response, status: number, code: string | RegExp) {
+  assert.equal(res.status, status, await res.clone().text());
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  if (typeof code === 'string') assert.equal(body.error.code, code);
+  else assert.match(body.error.code, code);
+  return body;
+}
+
+const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  ({ method: 'POST', body, headers }) as RequestInit;
+
+test('malformed JSON is a 400 invalid_json', async () => {
+  const app = await gateway();
+  await expectError(await app.request('/api/import/google-drive', post('{"folder_url": ')), 400, 'invalid_json');
+});
+
+test('missing, extra and wrongly typed fields are 400s naming the field', async () => {
+  const app = await gateway();
+  let body = await expectError(await app.request('/api/import/google-drive', post('{}')), 400, 'invalid_request');
+  assert.match(body.error.message, /folder_url/);
+  body = await expectError(
+    await app.request('/api/import/google-drive', post(JSON.stringify({ folder_url: 'https://drive.google.com/drive/folders/abcdefghijk', admin: true }))),
+    400,
+    'invalid_request',
+  );
+  assert.match(body.error.message, /admin/);
+  body = await expectError(await app.request('/api/import/google-drive', post(JSON.stringify({ folder_url: 42 }))), 400, 'invalid_request');
+  assert.match(body.error.message, /folder_url/);
+  body = await expectError(
+    await app.request('/api/import/google-drive', post(JSON.stringify({ folder_url: 'https://drive.google.com/drive/folders/abcdefghijk', destination: 'ftp' }))),
+    400,
+    'invalid_request',
+  );
+  assert.match(body.error.message, /destination/);
+  await expectError(await app.request('/api/import/google-drive', post('[1,2,3]')), 400, 'invalid_request');
+});
+
+test('a 1 MB body is a 413', async () => {
+  const app = await gateway();
+  const huge = JSON.stringify({ folder_url: 'x'.repeat(1024 * 1024) });
+  await expectError(await app.request('/api/import/google-drive', post(huge)), 413, 'payload_too_large');
+});
+
+test('a bad job id and bad page numbers are 400s', async () => {
+  const app = await gateway();
+  await expectError(await app.request('/api/import/status/not-a-job'), 400, 'invalid_job_id');
+  await expectError(await app.request('/api/import/status/%2e%2e%2f%2e%2e'), 400, 'invalid_job_id');
+  for (const q of ['page=0', 'page=-1', 'page=abc', 'per_page=100000', 'page=1.5', 'bogus=1']) {
+    await expectError(await app.request(`/api/import/jobs?${q}`), 400, 'invalid_request');
+  }
+  await expectError(
+    await app.request('/api/import/jobs/6f1c1f4e-8a0b-4b5e-9a53-0d2b7c1e9f00/files?status=lost'),
+    400,
+    'invalid_request',
+  );
+});
+
+test('unknown routes are 404s in the error shape; a down service is a 503, not a crash', async () => {
+  const app = await gateway();
+  await expectError(await app.request('/api/nope'), 404, 'not_found');
+  await expectError(await app.request('/api/import/status/6f1c1f4e-8a0b-4b5e-9a53-0d2b7c1e9f00'), 503, 'upstream_unavailable');
+  const health = await app.request('/health');
+  assert.equal(health.status, 503);
+  const body = (await health.json()) as { status: string; service: string; checks: Record<string, string> };
+  assert.equal(body.status, 'degraded');
+  assert.equal(body.service, 'gateway');
+  assert.match(body.checks['metadata-service'] ?? '', /unreachable/);
+});
+
+test('responses carry a request id and secure headers', async () => {
+  const app = await gateway();
+  const res = await app.request('/api/import/status/x', { headers: { 'x-request-id': 'req-123' } });
+  assert.equal(res.headers.get('x-request-id'), 'req-123');
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+});
