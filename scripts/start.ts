@@ -1,0 +1,134 @@
+/**
+ * `npm start`: the whole system as local processes on embedded defaults.
+ *   - Redis from REDIS_URL, or a redis-server started here if none answers;
+ *   - SQLite (DATABASE_URL) and the local-disk store (LOCAL_STORAGE_DIR) unless configured otherwise;
+ *   - with no Google credentials and no DRIVE_API_ROOT_URL: the Drive emulator with a demo folder,
+ *     imported at once so you can watch it finish.
+ * Every variable in .env.example is honoured (from the environment or a .env file).
+ * Flags: --once (exit after the demo import, for smoke tests), --free-ports (pick free ports).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createLogger, type JobStatusResponse, TERMINAL_JOB_STATUSES } from '@drive-import/common';
+import { startDriveEmulator } from '@drive-import/drive-emulator';
+import { findOrStartRedis, freePort, waitFor } from '@drive-import/testing';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+const args = new Set(process.argv.slice(2));
+const once = args.has('--once');
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+const log = createLogger('start');
+const env: NodeJS.ProcessEnv = { ...process.env };
+const cleanups: Array<() => Promise<void>> = [];
+
+const services = [
+  { name: 'metadata-service', entry: 'metadata-service/src/main.ts', port: 'METADATA_SERVICE_PORT', url: 'METADATA_SERVICE_URL', fallback: 5002 },
+  { name: 'storage-service', entry: 'storage-service/src/main.ts', port: 'STORAGE_SERVICE_PORT', url: 'STORAGE_SERVICE_URL', fallback: 5003 },
+  { name: 'import-service', entry: 'import-service/src/main.ts', port: 'IMPORT_SERVICE_PORT', url: 'IMPORT_SERVICE_URL', fallback: 5001 },
+  { name: 'worker', entry: 'worker/src/main.ts', port: 'WORKER_PORT', url: 'WORKER_URL', fallback: 5004 },
+  { name: 'gateway', entry: 'gateway/src/main.ts', port: 'GATEWAY_PORT', url: null, fallback: 5000 },
+] as const;
+
+async function main() {
+  mkdirSync('.data', { recursive: true });
+
+  const redis = await findOrStartRedis(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  cleanups.push(redis.stop);
+  env.REDIS_URL = redis.url;
+  log.info({ redis: redis.url.replace(/\/\/[^@]*@/, '//***@') }, 'redis ready');
+
+  let demoFolderUrl: string | null = null;
+  if (!env.GOOGLE_API_KEY && !env.GOOGLE_APPLICATION_CREDENTIALS && !env.DRIVE_API_ROOT_URL) {
+    const emulator = await startDriveEmulator({
+      tree: { seed: 7, depth: 2, foldersPerFolder: 3, filesPerFolder: 25, imageBytes: 30_000, duplicateNames: true, rootName: 'Demo photos' },
+      port: Number(env.DEMO_DRIVE_PORT ?? 0),
+    });
+    cleanups.push(emulator.close);
+    env.DRIVE_API_ROOT_URL = emulator.url;
+    demoFolderUrl = emulator.folderUrl;
+    log.info({ drive: emulator.url, folder_url: demoFolderUrl, images: emulator.tree.expectedImages().length }, 'no Google credentials set: serving a demo Drive folder from the emulator');
+  }
+
+  for (const s of services) {
+    const port = args.has('--free-ports') ? await freePort() : Number(env[s.port] ?? s.fallback);
+    env[s.port] = String(port);
+    if (s.url) env[s.url] = `http://127.0.0.1:${port}`;
+  }
+
+  const children: ChildProcess[] = [];
+  const stopChildren = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  cleanups.unshift(stopChildren);
+
+  let stopping = false;
+  for (const s of services) {
+    const child = spawn(process.execPath, ['--import', 'tsx', s.entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    children.push(child);
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        log.error({ service: s.name, code, signal }, 'a service stopped unexpectedly; stopping everything');
+        void shutdown(1);
+      }
+    });
+    const url = `http://127.0.0.1:${env[s.port]}/health`;
+    await waitFor(`${s.name} at ${url}`, async () => (await fetch(url)).ok, 60_000, 200);
+    log.info({ service: s.name, url: url.replace(/\/health$/, '') }, 'service healthy');
+  }
+  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+  log.info({ gateway }, 'drive-import is up');
+
+  if (demoFolderUrl) await runDemo(gateway, demoFolderUrl);
+  if (once) return shutdown(0);
+  log.info(`Import a folder: curl -X POST ${gateway}/api/import/google-drive -H 'content-type: application/json' -d '{"folder_url": "<url>"}'  (Ctrl-C stops everything)`);
+
+  async function shutdown(code: number) {
+    if (stopping) return;
+    stopping = true;
+    for (const cleanup of cleanups) await cleanup().catch((err: unknown) => log.warn({ err }, 'cleanup failed'));
+    process.exit(code);
+  }
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+}
+
+async function runDemo(gateway: string, folderUrl: string) {
+  const started = Date.now();
+  const res = await fetch(`${gateway}/api/import/google-drive`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ folder_url: folderUrl }),
+  });
+  const accepted = (await res.json()) as { job_id: string; status_url: string };
+  if (res.status !== 202) throw new Error(`demo import refused: ${res.status} ${JSON.stringify(accepted)}`);
+  log.info({ job_id: accepted.job_id, status_url: `${gateway}${accepted.status_url}` }, 'demo import queued');
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const status = (await (await fetch(`${gateway}${accepted.status_url}`)).json()) as JobStatusResponse;
+    const seconds = (Date.now() - started) / 1000;
+    const progress = { job_id: status.job_id, status: status.status, total: status.total, processed: status.processed, failed: status.failed, skipped: status.skipped };
+    if (TERMINAL_JOB_STATUSES.includes(status.status)) {
+      log.info({ ...progress, seconds, files_per_second: Math.round((status.processed / seconds) * 10) / 10 }, `demo import ${status.status}`);
+      if (status.status === 'failed') throw new Error(`demo import failed: ${status.error}`);
+      return;
+    }
+    log.info(progress, 'demo import progress');
+  }
+}
+
+main().catch(async (err: unknown) => {
+  log.error({ err: err instanceof Error ? err.message : err }, 'start failed');
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
+  process.exit(1);
+});
