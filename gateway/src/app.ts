@@ -19,14 +19,20 @@ import {
   PageQuery,
   ServiceClient,
 } from '@drive-import/common';
+import { serveStatic } from '@hono/node-server/serve-static';
 import type { Context } from 'hono';
 import { validate } from '@drive-import/common';
+
+/** The live page (frontend/): plain HTML, CSS and JS, no build step. */
+export const FRONTEND_DIR = new URL('../../frontend', import.meta.url).pathname;
 
 export interface GatewayDeps {
   log: Logger;
   importService: ServiceClient;
   metadataService: ServiceClient;
   storageService: ServiceClient;
+  /** Serve the web page from here (default: the repo's frontend/). */
+  frontendDir?: string;
 }
 
 function jobIdParam(c: Context<AppEnv>): string {
@@ -81,6 +87,8 @@ export function createGatewayApp(deps: GatewayDeps) {
       'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
     }),
   );
+
+  app.use('/*', serveStatic({ root: deps.frontendDir ?? FRONTEND_DIR }));
 
   return app;
 }

@@ -94,3 +94,14 @@ test('responses carry a request id and secure headers', async () => {
   assert.equal(res.headers.get('x-request-id'), 'req-123');
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
 });
+
+test('the web page is served at /', async () => {
+  const app = await gateway();
+  const page = await app.request('/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await page.text(), /drive-import/);
+  const script = await app.request('/app.js');
+  assert.equal(script.status, 200);
+  assert.match(await script.text(), /api\/import\/status/);
+});
