@@ -7,11 +7,10 @@
  * Every variable in .env.example is honoured (from the environment or a .env file).
  * Flags: --once (exit after the demo import, for smoke tests), --free-ports (pick free ports).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createLogger, type JobStatusResponse, TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
-import { findOrStartRedis, freePort, waitFor } from '@drive-import/testing';
+import { findOrStartRedis, startStack } from '@drive-import/testing';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -22,14 +21,17 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 const log = createLogger('start');
 const env: NodeJS.ProcessEnv = { ...process.env };
 const cleanups: Array<() => Promise<void>> = [];
+let stopping = false;
 
-const services = [
-  { name: 'metadata-service', entry: 'metadata-service/src/main.ts', port: 'METADATA_SERVICE_PORT', url: 'METADATA_SERVICE_URL', fallback: 5002 },
-  { name: 'storage-service', entry: 'storage-service/src/main.ts', port: 'STORAGE_SERVICE_PORT', url: 'STORAGE_SERVICE_URL', fallback: 5003 },
-  { name: 'import-service', entry: 'import-service/src/main.ts', port: 'IMPORT_SERVICE_PORT', url: 'IMPORT_SERVICE_URL', fallback: 5001 },
-  { name: 'worker', entry: 'worker/src/main.ts', port: 'WORKER_PORT', url: 'WORKER_URL', fallback: 5004 },
-  { name: 'gateway', entry: 'gateway/src/main.ts', port: 'GATEWAY_PORT', url: null, fallback: 5000 },
-] as const;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const cleanup of cleanups) await cleanup().catch((err: unknown) => log.warn({ err }, 'cleanup failed'));
+  process.exit(code);
+}
+// Ctrl-C reaches the services too (same process group); they stop gracefully and we wait for them.
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 async function main() {
   mkdirSync('.data', { recursive: true });
@@ -51,56 +53,22 @@ async function main() {
     log.info({ drive: emulator.url, folder_url: demoFolderUrl, images: emulator.tree.expectedImages().length }, 'no Google credentials set: serving a demo Drive folder from the emulator');
   }
 
-  for (const s of services) {
-    const port = args.has('--free-ports') ? await freePort() : Number(env[s.port] ?? s.fallback);
-    env[s.port] = String(port);
-    if (s.url) env[s.url] = `http://127.0.0.1:${port}`;
-  }
-
-  const children: ChildProcess[] = [];
-  const stopChildren = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
-  };
-  cleanups.unshift(stopChildren);
-
-  let stopping = false;
-  for (const s of services) {
-    const child = spawn(process.execPath, ['--import', 'tsx', s.entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-    children.push(child);
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        log.error({ service: s.name, code, signal }, 'a service stopped unexpectedly; stopping everything');
-        void shutdown(1);
-      }
-    });
-    const url = `http://127.0.0.1:${env[s.port]}/health`;
-    await waitFor(`${s.name} at ${url}`, async () => (await fetch(url)).ok, 60_000, 200);
-    log.info({ service: s.name, url: url.replace(/\/health$/, '') }, 'service healthy');
-  }
-  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
-  log.info({ gateway }, 'drive-import is up');
+  const stack = await startStack({
+    env,
+    freePorts: args.has('--free-ports'),
+    onUnexpectedExit: (name, code, signal) => {
+      if (stopping) return;
+      log.error({ service: name, code, signal }, 'a service stopped unexpectedly; stopping everything');
+      void shutdown(1);
+    },
+  });
+  cleanups.unshift(stack.stop);
+  const gateway = stack.gatewayUrl;
+  log.info({ gateway, services: Object.fromEntries(stack.processes.map((p) => [p.name, p.url])) }, 'drive-import is up');
 
   if (demoFolderUrl) await runDemo(gateway, demoFolderUrl);
   if (once) return shutdown(0);
   log.info(`Import a folder: curl -X POST ${gateway}/api/import/google-drive -H 'content-type: application/json' -d '{"folder_url": "<url>"}'  (Ctrl-C stops everything)`);
-
-  async function shutdown(code: number) {
-    if (stopping) return;
-    stopping = true;
-    for (const cleanup of cleanups) await cleanup().catch((err: unknown) => log.warn({ err }, 'cleanup failed'));
-    process.exit(code);
-  }
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
 }
 
 async function runDemo(gateway: string, folderUrl: string) {
@@ -127,8 +95,7 @@ async function runDemo(gateway: string, folderUrl: string) {
   }
 }
 
-main().catch(async (err: unknown) => {
+main().catch((err: unknown) => {
   log.error({ err: err instanceof Error ? err.message : err }, 'start failed');
-  for (const cleanup of cleanups) await cleanup().catch(() => {});
-  process.exit(1);
+  void shutdown(1);
 });

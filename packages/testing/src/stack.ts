@@ -1,0 +1,119 @@
+/**
+ * The services as plain processes (`node --import tsx <service>/src/main.ts`), the way compose runs
+ * them: used by `npm start`, the scaling test and the benchmarks. Ports are the configured ones, or
+ * free ones with `freePorts`; each service's URL is passed to the others through the usual env vars.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort, waitFor } from './ports.ts';
+
+export const SERVICES = [
+  { name: 'metadata-service', entry: 'metadata-service/src/main.ts', portVar: 'METADATA_SERVICE_PORT', urlVar: 'METADATA_SERVICE_URL', port: 5002 },
+  { name: 'storage-service', entry: 'storage-service/src/main.ts', portVar: 'STORAGE_SERVICE_PORT', urlVar: 'STORAGE_SERVICE_URL', port: 5003 },
+  { name: 'import-service', entry: 'import-service/src/main.ts', portVar: 'IMPORT_SERVICE_PORT', urlVar: 'IMPORT_SERVICE_URL', port: 5001 },
+  { name: 'worker', entry: 'worker/src/main.ts', portVar: 'WORKER_PORT', urlVar: 'WORKER_URL', port: 5004 },
+  { name: 'gateway', entry: 'gateway/src/main.ts', portVar: 'GATEWAY_PORT', urlVar: null, port: 5000 },
+] as const;
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+
+export interface StackProcess {
+  name: ServiceName;
+  url: string;
+  child: ChildProcess;
+  /** SIGTERM (graceful) by default; resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface Stack {
+  /** The env every service got, with ports and URLs filled in. */
+  env: NodeJS.ProcessEnv;
+  gatewayUrl: string;
+  processes: StackProcess[];
+  /** Start one more process of a service (e.g. another worker) on a free port. */
+  add(name: ServiceName, extraEnv?: NodeJS.ProcessEnv): Promise<StackProcess>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  env: NodeJS.ProcessEnv;
+  /** Which services, in start order (default: all). */
+  services?: readonly ServiceName[];
+  freePorts?: boolean;
+  /** Where the services' logs go (default: inherit). */
+  stdio?: 'inherit' | 'ignore';
+  /** Called when a process exits that nobody asked to stop. */
+  onUnexpectedExit?: (name: ServiceName, code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const env: NodeJS.ProcessEnv = { ...options.env };
+  const wanted = options.services ?? SERVICES.map((s) => s.name);
+  for (const s of SERVICES) {
+    const port = options.freePorts ? await freePort() : Number(env[s.portVar] ?? s.port);
+    env[s.portVar] = String(port);
+    if (s.urlVar) env[s.urlVar] = `http://127.0.0.1:${port}`;
+  }
+  const processes: StackProcess[] = [];
+
+  async function launch(name: ServiceName, processEnv: NodeJS.ProcessEnv, port: string): Promise<StackProcess> {
+    const spec = SERVICES.find((s) => s.name === name)!;
+    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+      cwd: REPO_ROOT,
+      env: processEnv,
+      stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
+    });
+    let stopping = false;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.once('exit', (code, signal) => {
+      if (!stopping) options.onUnexpectedExit?.(name, code, signal);
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const proc: StackProcess = {
+      name,
+      url,
+      child,
+      stop: async (signal = 'SIGTERM') => {
+        stopping = true;
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        await exited;
+      },
+    };
+    processes.push(proc);
+    await waitFor(
+      `${name} to answer ${url}/health`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+        return (await fetch(`${url}/health`)).ok;
+      },
+      60_000,
+      200,
+    );
+    return proc;
+  }
+
+  const stack: Stack = {
+    env,
+    gatewayUrl: `http://127.0.0.1:${env.GATEWAY_PORT}`,
+    processes,
+    add: async (name, extraEnv = {}) => {
+      const spec = SERVICES.find((s) => s.name === name)!;
+      const port = String(await freePort());
+      return launch(name, { ...env, ...extraEnv, [spec.portVar]: port }, port);
+    },
+    // Stop in reverse start order, so nothing is left calling a service that is gone.
+    stop: async () => {
+      for (const p of [...processes].reverse()) await p.stop();
+    },
+  };
+  try {
+    for (const name of wanted) {
+      const spec = SERVICES.find((s) => s.name === name)!;
+      await launch(name, env, env[spec.portVar]!);
+    }
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
