@@ -1,0 +1,13 @@
+// Prisma 7 CLI config for the sqlite schema: `prisma generate --config prisma/sqlite/prisma.config.ts`
+// (run by npm install's postinstall) and, on a machine that can fetch Prisma's engines,
+// `DATABASE_URL=... prisma migrate deploy --config prisma/sqlite/prisma.config.ts`.
+// The URL is optional so that generating the client needs no database.
+import { defineConfig } from 'prisma/config';
+
+const url = process.env.DATABASE_URL;
+
+export default defineConfig({
+  schema: 'schema.prisma',
+  migrations: { path: 'migrations' },
+  ...(url ? { datasource: { url } } : {}),
+});
