@@ -1,0 +1,15 @@
+import { loadConfig, loggingEnv, portsEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
+import { z } from 'zod';
+
+export const storageServiceEnv = {
+  ...loggingEnv,
+  ...storageEnv,
+  STORAGE_SERVICE_PORT: portsEnv.STORAGE_SERVICE_PORT,
+  /** Our own address as others reach it: the base of local-store read URLs. */
+  STORAGE_SERVICE_URL: serviceUrlsEnv.STORAGE_SERVICE_URL,
+  /** Bind address; 0.0.0.0 in containers. */
+  STORAGE_SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
+export type StorageServiceConfig = ReturnType<typeof loadStorageServiceConfig>;
+export const loadStorageServiceConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(storageServiceEnv, env);

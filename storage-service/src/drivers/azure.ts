@@ -1,0 +1,183 @@
+import { Readable } from 'node:stream';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  type ContainerClient,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
+import { ConfigError } from '@drive-import/common';
+import { assertSafeKey } from './keys.ts';
+import { probe, urlTtl } from './probe.ts';
+import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
+import { verifiedBody, type VerifiedBody } from './verify.ts';
+
+/** Block size and blocks in flight: at most ~4 x 4 MiB buffered per upload. */
+const BLOCK_SIZE = 4 * 1024 * 1024;
+const MAX_CONCURRENCY = 4;
+
+const pipelineOptions: StoragePipelineOptions = {
+  // Fewer, quicker tries than the SDK default (4, up to 2 min): the worker has its own retries.
+  retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
+};
+
+const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
+const hexOf = (md5: Uint8Array | undefined) => (md5 && md5.length === 16 ? Buffer.from(md5).toString('hex') : null);
+const unquote = (etag: string | undefined): string | null => (etag ? etag.replace(/^"|"$/g, '') : null);
+
+export class AzureDriver implements StorageDriver {
+  readonly provider = 'azure' as const;
+  readonly container: ContainerClient;
+  readonly #probePrefix: string;
+  readonly #where: string;
+  #ready: Promise<void> | null = null;
+
+  constructor(config: StorageConfig) {
+    let service: BlobServiceClient;
+    if (config.AZURE_STORAGE_CONNECTION_STRING) {
+      service = BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING, pipelineOptions);
+    } else if (config.AZURE_STORAGE_ACCOUNT_NAME && config.AZURE_STORAGE_ACCOUNT_KEY) {
+      const account = config.AZURE_STORAGE_ACCOUNT_NAME;
+      service = new BlobServiceClient(
+        `https://${account}.blob.core.windows.net`,
+        new StorageSharedKeyCredential(account, config.AZURE_STORAGE_ACCOUNT_KEY),
+        pipelineOptions,
+      );
+    } else {
+      throw new ConfigError(
+        'Azure storage is not configured: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY',
+      );
+    }
+    this.container = service.getContainerClient(config.AZURE_STORAGE_CONTAINER_NAME);
+    this.#probePrefix = config.STORAGE_KEY_PREFIX;
+    this.#where = `container ${config.AZURE_STORAGE_CONTAINER_NAME} at ${service.url}`;
+  }
+
+  /**
+   * The SDK escapes names but then turns "%25" back into "%" (so callers may pass pre-encoded
+   * names): a key holding "%20" would land as a space. Escaping "%" ourselves keeps keys exact.
+   */
+  #blob(key: string) {
+    return this.container.getBlockBlobClient(key.replace(/%/g, '%25'));
+  }
+
+  /** Create the container once per driver; a failure is not remembered, so the next call tries again. */
+  #ensureContainer(): Promise<void> {
+    this.#ready ??= this.container.createIfNotExists().then(
+      () => undefined,
+      (err: unknown) => {
+        this.#ready = null;
+        throw err;
+      },
+    );
+    return this.#ready;
+  }
+
+  async put(input: PutInput): Promise<PutResult> {
+    assertSafeKey(input.key);
+    await this.#ensureContainer();
+    const blob = this.#blob(input.key);
+    const body: VerifiedBody = verifiedBody(input);
+    const expectedMd5 = body.stream.expected.md5;
+    try {
+      // uploadStream stages blocks and commits the list only after the stream ENDS, which the verifier
+      // allows only for the right bytes; an uncommitted block list never replaces the existing blob.
+      // Azure does not check blobContentMD5 on a block-list commit: our verifier is the check.
+      const bufferSize = input.size !== null ? Math.min(Math.max(input.size, 1), BLOCK_SIZE) : BLOCK_SIZE;
+      if (input.size === 0) await body.drain();
+      const out = await blob.uploadStream(input.size === 0 ? Readable.from([]) : body.stream, bufferSize, MAX_CONCURRENCY, {
+        blobHTTPHeaders: {
+          blobContentType: input.contentType,
+          ...(expectedMd5 ? { blobContentMD5: Buffer.from(expectedMd5, 'hex') } : {}),
+        },
+        ...(expectedMd5 ? { metadata: { md5: expectedMd5 } } : {}),
+        abortSignal: body.signal,
+      });
+      if (!body.stream.verified) throw new Error(`Azure committed ${input.key} before the whole body was verified`);
+      const { md5, size } = body.stream.result;
+      let etag = out.etag;
+      if (!expectedMd5) {
+        // No md5 from Drive: record the one we computed, so head() reports it.
+        const headers = await blob.setHTTPHeaders({ blobContentType: input.contentType, blobContentMD5: Buffer.from(md5, 'hex') });
+        const meta = await blob.setMetadata({ md5 });
+        etag = meta.etag ?? headers.etag ?? etag;
+      }
+      return { key: input.key, etag: unquote(etag), md5, size };
+    } catch (err) {
+      body.rethrow(err);
+    } finally {
+      body.dispose();
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    try {
+      const p = await this.#blob(key).getProperties();
+      return {
+        key,
+        size: p.contentLength ?? 0,
+        contentType: p.contentType ?? null,
+        md5: p.metadata?.md5 ?? hexOf(p.contentMD5),
+        etag: unquote(p.etag),
+        lastModified: p.lastModified ?? null,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
+    assertSafeKey(key);
+    try {
+      const d = await this.#blob(key).download(0);
+      if (!d.readableStreamBody) throw new Error('Azure download returned no Node stream');
+      const body = d.readableStreamBody instanceof Readable ? d.readableStreamBody : Readable.from(d.readableStreamBody);
+      return {
+        info: {
+          key,
+          size: d.contentLength ?? 0,
+          contentType: d.contentType ?? null,
+          md5: d.metadata?.md5 ?? hexOf(d.blobContentMD5 ?? d.contentMD5),
+          etag: unquote(d.etag),
+          lastModified: d.lastModified ?? null,
+        },
+        body,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    assertSafeKey(key);
+    const out = await this.#blob(key).deleteIfExists();
+    return out.succeeded;
+  }
+
+  async readUrl(key: string, ttlSeconds?: number): Promise<string> {
+    assertSafeKey(key);
+    const ttl = urlTtl(ttlSeconds);
+    // Read-only SAS signed with the account key; starts a little in the past for clock skew.
+    return this.#blob(key).generateSasUrl({
+      permissions: BlobSASPermissions.parse('r'),
+      startsOn: new Date(Date.now() - 5 * 60_000),
+      expiresOn: new Date(Date.now() + ttl * 1000),
+    });
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.#ensureContainer();
+    } catch (err) {
+      throw new Error(`azure store not reachable (${this.#where}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    await probe(this, this.#probePrefix, this.#where);
+  }
+
+  async close(): Promise<void> {
+    // The Azure SDK keeps no resources that need closing.
+  }
+}

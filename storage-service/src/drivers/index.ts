@@ -1,0 +1,33 @@
+/** The storage library: one StorageDriver interface over S3, Azure Blob and a local directory. */
+import { configuredDestinations } from '@drive-import/common';
+import { AzureDriver } from './azure.ts';
+import { LocalDriver } from './local.ts';
+import { S3Driver } from './s3.ts';
+import type { DriverOptions, StorageConfig, StorageDriver, StorageProvider } from './types.ts';
+
+export * from './types.ts';
+export * from './errors.ts';
+export { assertSafeKey, encodeKeyPath } from './keys.ts';
+export { VerifyingStream, verifiedBody, normalizeMd5, type Expected, type VerifiedBody } from './verify.ts';
+export { S3Driver, S3_SINGLE_PUT_CUTOFF, s3ClientConfig } from './s3.ts';
+export { AzureDriver } from './azure.ts';
+export { LocalDriver, LOCAL_META_DIR } from './local.ts';
+
+/** Throws a ConfigError naming the missing settings (e.g. S3_BUCKET) when the provider is not configured. */
+export function createStorageDriver(provider: StorageProvider, config: StorageConfig, options: DriverOptions = {}): StorageDriver {
+  switch (provider) {
+    case 's3':
+      return new S3Driver(config);
+    case 'azure':
+      return new AzureDriver(config);
+    case 'local':
+      return new LocalDriver(config, options);
+    default:
+      throw new Error(`unknown storage provider ${String(provider satisfies never)}`);
+  }
+}
+
+/** local always; s3 with S3_BUCKET; azure with a connection string or account name + key. */
+export function configuredProviders(config: StorageConfig): StorageProvider[] {
+  return configuredDestinations(config);
+}

@@ -1,0 +1,189 @@
+import { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { assertSafeKey, encodeKeyPath } from './keys.ts';
+import { probe, urlTtl } from './probe.ts';
+import { ConfigError } from '@drive-import/common';
+import { type ObjectInfo, type PutInput, type PutResult, type StorageConfig, type StorageDriver } from './types.ts';
+import { verifiedBody, type VerifiedBody } from './verify.ts';
+
+/** Up to this size a known-size body goes as one streamed PutObject (with Content-MD5); above, multipart. */
+export const S3_SINGLE_PUT_CUTOFF = 16 * 1024 * 1024;
+/** The S3 minimum; with queue 4 a multipart upload holds at most ~25 MiB. */
+const PART_SIZE = 5 * 1024 * 1024;
+const QUEUE_SIZE = 4;
+
+type ChecksumMode = 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
+const checksumMode = (value: string | undefined): ChecksumMode => (value === 'WHEN_SUPPORTED' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED');
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+export function s3ClientConfig(config: StorageConfig): S3ClientConfig {
+  return {
+    region: config.S3_REGION,
+    ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    // Without explicit keys the SDK's default chain applies (instance roles, profiles, web identity).
+    ...(config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY } }
+      : {}),
+    // Default checksums send streamed bodies aws-chunked; many S3-compatible servers store that framing.
+    // The SDK's own env names still switch it (AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_SUPPORTED).
+    requestChecksumCalculation: checksumMode(process.env.AWS_REQUEST_CHECKSUM_CALCULATION),
+    responseChecksumValidation: checksumMode(process.env.AWS_RESPONSE_CHECKSUM_VALIDATION),
+    // One keep-alive pool per driver, wide enough for many workers' concurrent puts.
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: 64 },
+      httpsAgent: { keepAlive: true, maxSockets: 64 },
+      connectionTimeout: 5_000,
+      requestTimeout: 120_000,
+    },
+    // Streamed puts are never retried by the SDK (the worker retries); it would warn on the console each time.
+    logger: quietLogger,
+  };
+}
+
+const statusOf = (err: unknown): number | undefined =>
+  (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+
+const unquote = (etag: string | undefined): string | null => (etag ? etag.replace(/^"|"$/g, '') : null);
+
+export class S3Driver implements StorageDriver {
+  readonly provider = 's3' as const;
+  readonly bucket: string;
+  readonly client: S3Client;
+  readonly #probePrefix: string;
+  readonly #where: string;
+
+  constructor(config: StorageConfig) {
+    if (!config.S3_BUCKET) throw new ConfigError('S3 storage is not configured: set S3_BUCKET (and S3_REGION, credentials, S3_ENDPOINT for S3-compatible servers)');
+    this.bucket = config.S3_BUCKET;
+    this.client = new S3Client(s3ClientConfig(config));
+    this.#probePrefix = config.STORAGE_KEY_PREFIX;
+    this.#where = `bucket ${this.bucket} at ${config.S3_ENDPOINT ?? `AWS ${config.S3_REGION}`}`;
+  }
+
+  async put(input: PutInput): Promise<PutResult> {
+    assertSafeKey(input.key);
+    const body: VerifiedBody = verifiedBody(input);
+    const base = {
+      Bucket: this.bucket,
+      Key: input.key,
+      ContentType: input.contentType,
+      ...(body.stream.expected.md5 ? { Metadata: { md5: body.stream.expected.md5 } } : {}),
+    };
+    try {
+      let etag: string | undefined;
+      if (input.size !== null && input.size <= S3_SINGLE_PUT_CUTOFF) {
+        // Content-MD5 lets real S3 refuse a corrupted body too; the held-back last chunk covers the rest.
+        const contentMd5 = body.stream.expected.md5 ? Buffer.from(body.stream.expected.md5, 'hex').toString('base64') : undefined;
+        let payload: Readable | Buffer = body.stream;
+        if (input.size === 0) {
+          await body.drain();
+          payload = Buffer.alloc(0);
+        }
+        const out = await this.client.send(
+          new PutObjectCommand({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
+          { abortSignal: body.signal },
+        );
+        etag = out.ETag;
+      } else {
+        // Unknown or large: multipart with bounded parts. A body error stops the part feed, and
+        // lib-storage then aborts the multipart upload, so nothing is completed under the key.
+        const upload = new Upload({ client: this.client, params: { ...base, Body: body.stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+        const out = await upload.done();
+        etag = out.ETag;
+      }
+      if (!body.stream.verified) throw new Error(`S3 answered before the whole body of ${input.key} was sent`);
+      const { md5, size } = body.stream.result;
+      if (!body.stream.expected.md5) {
+        // No md5 from Drive: record the computed one (a metadata-only self-copy), so head() reports it.
+        const copy = await this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: input.key,
+            CopySource: `${this.bucket}/${encodeKeyPath(input.key)}`,
+            MetadataDirective: 'REPLACE',
+            ContentType: input.contentType,
+            Metadata: { md5 },
+          }),
+        );
+        etag = copy.CopyObjectResult?.ETag ?? etag;
+      }
+      return { key: input.key, etag: unquote(etag), md5, size };
+    } catch (err) {
+      body.rethrow(err);
+    } finally {
+      body.dispose();
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        contentType: out.ContentType ?? null,
+        md5: out.Metadata?.md5 ?? null,
+        etag: unquote(out.ETag),
+        lastModified: out.LastModified ?? null,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
+    assertSafeKey(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
+      return {
+        info: {
+          key,
+          size: out.ContentLength ?? 0,
+          contentType: out.ContentType ?? null,
+          md5: out.Metadata?.md5 ?? null,
+          etag: unquote(out.ETag),
+          lastModified: out.LastModified ?? null,
+        },
+        body: out.Body,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    // S3 deletes answer 204 either way: a head first tells whether there was something.
+    const existed = (await this.head(key)) !== null;
+    if (existed) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    return existed;
+  }
+
+  async readUrl(key: string, ttlSeconds?: number): Promise<string> {
+    assertSafeKey(key);
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
+  }
+
+  async check(): Promise<void> {
+    await probe(this, this.#probePrefix, this.#where);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,58 @@
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { storageEnv } from '@drive-import/common';
+
+export type StorageProvider = 's3' | 'azure' | 'local';
+
+/** The parsed `storageEnv` fragment (extra keys are fine: services pass their whole config). */
+export type StorageConfig = z.infer<z.ZodObject<typeof storageEnv>>;
+
+export interface PutInput {
+  key: string;
+  body: Readable;
+  /** Expected size in bytes (from Drive), or null when unknown. */
+  size: number | null;
+  /** Expected md5, hex, from Drive; null when unknown (then only the size, if any, is checked). */
+  md5: string | null;
+  contentType: string;
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  key: string;
+  etag: string | null;
+  size: number;
+  /** Hex md5 of the bytes actually received. */
+  md5: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType: string | null;
+  md5: string | null;
+  etag: string | null;
+  lastModified: Date | null;
+}
+
+export interface StorageDriver {
+  readonly provider: StorageProvider;
+  put(input: PutInput): Promise<PutResult>;
+  head(key: string): Promise<ObjectInfo | null>;
+  get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null>;
+  /** True when an object was there. */
+  delete(key: string): Promise<boolean>;
+  readUrl(key: string, ttlSeconds?: number): Promise<string>;
+  /** Reachable AND writable: puts and deletes a probe object; throws a readable error otherwise. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DriverOptions {
+  /** Base URL of the route that serves local objects (`<base>/objects/<key>`); a function when only known after listen. */
+  localReadBaseUrl?: string | (() => string);
+}
+
+export const DEFAULT_URL_TTL_SECONDS = 3600;
+/** S3 presigned URLs stop at 7 days; the same bound keeps Azure SAS and callers consistent. */
+export const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;

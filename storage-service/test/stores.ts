@@ -1,0 +1,98 @@
+/** One real store per provider for the contract suite: s3rver and Azurite as child processes, a temp dir. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig, storageEnv } from '@drive-import/common';
+import { freePort, startAzurite, startS3Server, tempDir, uniqueName } from '@drive-import/testing';
+import { createStorageDriver, type StorageConfig, type StorageDriver, type StorageProvider } from '../src/drivers/index.ts';
+import { startStorageService } from '../src/index.ts';
+
+export interface StoreHarness {
+  provider: StorageProvider;
+  config: StorageConfig;
+  driver: StorageDriver;
+  /** Configs whose check() must fail, with the words the error must contain. */
+  broken: Array<{ label: string; config: StorageConfig; message: RegExp; retryable: boolean }>;
+  /** A driver for an unreachable store: a key check that touched the store would fail differently. */
+  unreachable: StorageDriver;
+  stop(): Promise<void>;
+}
+
+export const storageConfig = (env: Record<string, string>): StorageConfig => loadConfig(storageEnv, { STORAGE_KEY_PREFIX: 'drive-import', ...env });
+
+async function closedPort(): Promise<number> {
+  return freePort(); // free a moment ago and nobody listens: connections are refused
+}
+
+export async function startStore(provider: StorageProvider): Promise<StoreHarness> {
+  if (provider === 's3') {
+    const server = await startS3Server();
+    const bucket = uniqueName('bucket');
+    await server.createBucket(bucket);
+    const env = {
+      STORAGE_PROVIDER: 's3',
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: server.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_REGION: server.region,
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+    };
+    const config = storageConfig(env);
+    const deadEnv = { ...env, S3_ENDPOINT: `http://127.0.0.1:${await closedPort()}` };
+    const driver = createStorageDriver('s3', config);
+    const unreachable = createStorageDriver('s3', storageConfig(deadEnv));
+    return {
+      provider,
+      config,
+      driver,
+      unreachable,
+      broken: [
+        { label: 'missing bucket', config: storageConfig({ ...env, S3_BUCKET: 'no-such-bucket-here' }), message: /no-such-bucket-here.*(NoSuchBucket|does not exist)/s, retryable: false },
+        { label: 'unreachable endpoint', config: storageConfig(deadEnv), message: /ECONNREFUSED/, retryable: true },
+      ],
+      stop: async () => {
+        await Promise.all([driver.close(), unreachable.close()]);
+        await server.stop();
+      },
+    };
+  }
+  if (provider === 'azure') {
+    const azurite = await startAzurite();
+    const env = { STORAGE_PROVIDER: 'azure', AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, AZURE_STORAGE_CONTAINER_NAME: uniqueName('c') };
+    const config = storageConfig(env);
+    const dead = azurite.connectionString.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${await closedPort()}`);
+    const wrongKey = azurite.connectionString.replace(/AccountKey=[^;]+/, `AccountKey=${Buffer.from('not the key').toString('base64')}`);
+    const driver = createStorageDriver('azure', config);
+    const unreachable = createStorageDriver('azure', storageConfig({ ...env, AZURE_STORAGE_CONNECTION_STRING: dead }));
+    return {
+      provider,
+      config,
+      driver,
+      unreachable,
+      broken: [
+        { label: 'wrong account key', config: storageConfig({ ...env, AZURE_STORAGE_CONNECTION_STRING: wrongKey }), message: /container .* at .*(403|authoriz|Authoriz)/s, retryable: false },
+        { label: 'unreachable endpoint', config: storageConfig({ ...env, AZURE_STORAGE_CONNECTION_STRING: dead }), message: /ECONNREFUSED/, retryable: true },
+      ],
+      stop: () => azurite.stop(),
+    };
+  }
+  const dir = await tempDir('local-store');
+  const root = join(dir.path, 'objects');
+  const config = storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: root });
+  // Local read URLs point at the storage-service's object route: run the real one over this directory.
+  const service = await startStorageService({ ...config, LOG_LEVEL: 'silent', STORAGE_SERVICE_PORT: 0, STORAGE_SERVICE_URL: 'http://127.0.0.1:1', STORAGE_SERVICE_HOST: '127.0.0.1' }, { port: 0 });
+  const notADir = join(dir.path, 'a-file');
+  await writeFile(notADir, 'x');
+  const driver = createStorageDriver('local', config, { localReadBaseUrl: service.url });
+  return {
+    provider,
+    config,
+    driver,
+    unreachable: createStorageDriver('local', storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: join(notADir, 'objects') })),
+    broken: [{ label: 'root under a file', config: storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: join(notADir, 'objects') }), message: /ENOTDIR/, retryable: false }],
+    stop: async () => {
+      await service.close();
+      await dir.cleanup();
+    },
+  };
+}
