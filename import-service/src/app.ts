@@ -1,0 +1,106 @@
+/** The import-service's HTTP API: POST /imports (link -> checked folder -> job -> listing queued -> 202) and GET /health. */
+import type { Queue } from 'bullmq';
+import {
+  AppError,
+  CreateImportRequest,
+  JobSummary,
+  LISTING_JOB_OPTIONS,
+  createServiceApp,
+  health,
+  listingJobId,
+  validate,
+  type CreateImportResponse,
+  type CreateJobRequest,
+  type Destination,
+  type ListingJobData,
+  type Logger,
+  type ServiceClient,
+} from '@drive-import/common';
+import type { DriveClient, DrivePacer } from '@drive-import/drive';
+import { parseFolderUrl } from './drive-url.ts';
+import { checkFolder } from './folder-check.ts';
+
+export interface ImportAppDeps {
+  log: Logger;
+  drive: DriveClient;
+  pacer: DrivePacer;
+  metadata: ServiceClient;
+  listingQueue: Queue<ListingJobData>;
+  /** STORAGE_PROVIDER: used when the request names no destination. */
+  defaultDestination: Destination;
+  /** configuredDestinations(config): the stores this deployment can write to. */
+  destinations: readonly Destination[];
+  /** BATCH_SIZE: files per copy batch. */
+  batchSize: number;
+  /** DRIVE_API_ROOT_URL: /health checks that it answers at all. Omit to skip that check. */
+  driveRootUrl?: string;
+}
+
+export function createImportApp(deps: ImportAppDeps) {
+  const app = createServiceApp(deps.log);
+
+  app.post('/imports', validate('json', CreateImportRequest), async (c) => {
+    const body = c.req.valid('json');
+    const requestId = c.get('requestId');
+    const { folderId, resourceKey } = parseFolderUrl(body.folder_url);
+    const destination = body.destination ?? deps.defaultDestination;
+    if (!deps.destinations.includes(destination)) {
+      throw new AppError(400, 'destination_not_configured', `Destination "${destination}" is not configured here; configured: ${deps.destinations.join(', ')}.`);
+    }
+    const folder = await checkFolder({ drive: deps.drive, pacer: deps.pacer, log: c.var.log }, folderId, resourceKey);
+
+    const request: CreateJobRequest = {
+      folder_id: folder.folderId,
+      folder_name: folder.name?.slice(0, 1024) ?? null,
+      resource_key: folder.resourceKey,
+      destination,
+      batch_size: deps.batchSize,
+    };
+    const job = await deps.metadata.call('POST', '/jobs', { body: request, schema: JobSummary, requestId, timeoutMs: 10_000 });
+    const log = c.var.log.child({ job_id: job.job_id });
+
+    const data: ListingJobData = { job_id: job.job_id, folder_id: folder.folderId, resource_key: folder.resourceKey, destination };
+    try {
+      await deps.listingQueue.add('list', data, { ...LISTING_JOB_OPTIONS, jobId: listingJobId(job.job_id) });
+    } catch (err) {
+      // Without its listing job the job would sit `queued` forever: say so on the job, then fail the request.
+      const reason = err instanceof Error ? err.message : String(err);
+      log.error({ err: reason }, 'could not enqueue the listing job');
+      await deps.metadata
+        .call('PATCH', `/jobs/${job.job_id}`, { body: { status: 'failed', error: `Could not queue the listing: ${reason}` }, requestId })
+        .catch(() => {});
+      throw new AppError(503, 'queue_unavailable', `The job queue is unavailable (${reason}); try again shortly.`);
+    }
+    log.info({ folder_id: folder.folderId, destination }, 'import queued');
+
+    const response: CreateImportResponse = {
+      job_id: job.job_id,
+      status: 'queued',
+      message: `Import queued: listing folder ${folder.name ?? folder.folderId}`,
+      total_images: null,
+      status_url: `/api/import/status/${job.job_id}`,
+    };
+    return c.json(response, 202);
+  });
+
+  app.get('/health', (c) => {
+    const checks: Record<string, () => Promise<unknown>> = {
+      redis: async () => ((await deps.listingQueue.client) as unknown as { ping(): Promise<string> }).ping(),
+      'metadata-service': () => deps.metadata.call('GET', '/health', { timeoutMs: 1500 }),
+    };
+    const root = deps.driveRootUrl;
+    // Any HTTP answer means Drive is reachable; credentials are checked per folder at POST time.
+    if (root) {
+      checks.drive = () =>
+        fetch(root, { method: 'HEAD', signal: AbortSignal.timeout(1500) }).then(
+          (r) => r.body?.cancel(),
+          (err: Error) => {
+            throw new Error(`${root} is unreachable: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+          },
+        );
+    }
+    return health(c, 'import-service', checks);
+  });
+
+  return app;
+}

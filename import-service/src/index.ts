@@ -1,0 +1,107 @@
+/** Run the import-service in-process (tests, scripts/start.ts): `startImportService(config) -> {url, port, close}`. */
+import { Queue, Worker } from 'bullmq';
+import { QUEUES, configuredDestinations, createLogger, redisConnection, serveApp, ServiceClient, type ListingJobData, type Logger } from '@drive-import/common';
+import { createDriveClient, createDrivePacer } from '@drive-import/drive';
+import { createImportApp } from './app.ts';
+import type { ImportConfig } from './config.ts';
+import { createListingProcessor } from './listing/listing-job.ts';
+
+export { createImportApp, type ImportAppDeps } from './app.ts';
+export { checkImportConfig, importConfigShape, loadImportConfig, type ImportConfig } from './config.ts';
+export { parseFolderUrl, ACCEPTED_FORMS, type ParsedFolderUrl } from './drive-url.ts';
+export { checkFolder, type CheckedFolder } from './folder-check.ts';
+export { createListingProcessor, type ListingDeps, type ListingResult } from './listing/listing-job.ts';
+export { walkFolderTree, type WalkOptions, type WalkStats } from './listing/walk.ts';
+
+export interface StartImportOptions {
+  /** Default IMPORT_SERVICE_PORT; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  log?: Logger;
+  /** Run the listing worker in this process (default true). */
+  listingWorker?: boolean;
+}
+
+export interface RunningImportService {
+  url: string;
+  port: number;
+  /** Stop taking listings, let active ones finish (or release them after the grace period), then close. */
+  close(): Promise<void>;
+}
+
+export async function startImportService(config: ImportConfig, options: StartImportOptions = {}): Promise<RunningImportService> {
+  const log = options.log ?? createLogger('import-service', config.LOG_LEVEL);
+  const connection = redisConnection(config.REDIS_URL);
+  // The emulator needs no key; Google's API does (loadImportConfig refuses to start without one).
+  const drive = createDriveClient({ rootUrl: config.DRIVE_API_ROOT_URL, apiKey: config.GOOGLE_API_KEY, credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS });
+  const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
+  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
+  const listingQueue = new Queue<ListingJobData>(QUEUES.listing, { connection, prefix: config.QUEUE_PREFIX });
+  const copyQueue = new Queue(QUEUES.copy, { connection, prefix: config.QUEUE_PREFIX });
+  for (const q of [listingQueue, copyQueue]) q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
+  const shutdown = new AbortController();
+
+  let worker: Worker<ListingJobData> | undefined;
+  if (options.listingWorker !== false) {
+    const processor = createListingProcessor({
+      drive,
+      pacer,
+      metadata,
+      copyQueue,
+      log,
+      concurrency: config.LISTING_CONCURRENCY,
+      keyPrefix: config.STORAGE_KEY_PREFIX,
+      chunkSize: config.LISTING_CHUNK_SIZE,
+      shutdown: shutdown.signal,
+    });
+    worker = new Worker<ListingJobData>(QUEUES.listing, processor, {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.LISTING_JOB_CONCURRENCY,
+      // A dead process's listing is taken over once its lock lapsed and a stalled check ran.
+      lockDuration: config.LISTING_LOCK_DURATION_MS,
+      stalledInterval: config.LISTING_STALLED_INTERVAL_MS,
+    });
+    worker.on('failed', (job, err) => log.warn({ job_id: job?.data.job_id, attempts: job?.attemptsMade, err: err.message }, 'listing attempt failed'));
+    worker.on('error', (err) => log.error({ err }, 'listing worker error'));
+  }
+
+  const app = createImportApp({
+    log,
+    drive,
+    pacer,
+    metadata,
+    listingQueue,
+    defaultDestination: config.STORAGE_PROVIDER,
+    destinations: configuredDestinations(config),
+    batchSize: config.BATCH_SIZE,
+    driveRootUrl: config.DRIVE_API_ROOT_URL,
+  });
+  let server: Awaited<ReturnType<typeof serveApp>> | undefined;
+  try {
+    server = await serveApp(app, { port: options.port ?? config.IMPORT_SERVICE_PORT, hostname: options.host });
+    await listingQueue.waitUntilReady();
+    await worker?.waitUntilReady();
+  } catch (err) {
+    // e.g. the port is taken: leave no worker or Redis connection behind.
+    await Promise.allSettled([worker?.close(), server?.close(), listingQueue.close(), copyQueue.close(), pacer.close()]);
+    throw err;
+  }
+  const http = server;
+  log.info({ url: http.url, prefix: config.QUEUE_PREFIX, listing_concurrency: config.LISTING_CONCURRENCY }, 'import-service started');
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    // Stop taking listings; an active walk that outlasts the grace is aborted and retried elsewhere.
+    const grace = setTimeout(() => shutdown.abort(new Error('import-service shutting down')), config.LISTING_SHUTDOWN_GRACE_MS);
+    try {
+      await worker?.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    await http.close();
+    await Promise.allSettled([listingQueue.close(), copyQueue.close(), pacer.close()]);
+    log.info('import-service stopped');
+  };
+  return { url: http.url, port: http.port, close: () => (closing ??= close()) };
+}

@@ -1,0 +1,139 @@
+/**
+ * The listing queue's processor: mark the job `listing`, walk the tree, record files in chunks,
+ * enqueue copy batches as they seal, then mark the listing complete and enqueue what is unfinished.
+ *
+ * At-least-once safe: a walk killed half way and run again re-sends files the metadata-service
+ * upserts by (job, drive id), and batch ids come from it, so nothing is duplicated.
+ */
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { AppError, JobSummary, ListingCompleteResponse, ListingJobData, type Logger, type ServiceClient } from '@drive-import/common';
+import type { DriveClient, DrivePacer } from '@drive-import/drive';
+import { DriveCallError } from '../drive-call.ts';
+import { createRecorder, enqueueBatches, withRetries } from './recorder.ts';
+import { walkFolderTree, type WalkStats } from './walk.ts';
+
+export interface ListingDeps {
+  drive: DriveClient;
+  pacer: DrivePacer;
+  metadata: ServiceClient;
+  copyQueue: Queue;
+  log: Logger;
+  /** LISTING_CONCURRENCY: Drive calls in flight per listing job. */
+  concurrency: number;
+  /** STORAGE_KEY_PREFIX */
+  keyPrefix: string;
+  /** Files per POST /jobs/:id/files. */
+  chunkSize?: number;
+  /** Aborted when the process shuts down and active walks must stop (the job is retried later). */
+  shutdown?: AbortSignal;
+}
+
+export interface ListingResult {
+  status: 'listed' | 'not_listing';
+  files?: number;
+  folders?: number;
+  /** Batches not yet done when the listing completed (all of them when no worker runs). */
+  batches?: number;
+  stats?: WalkStats;
+}
+
+export function createListingProcessor(deps: ListingDeps) {
+  return async function processListing(job: Job<ListingJobData>): Promise<ListingResult> {
+    const data = ListingJobData.parse(job.data);
+    const attempt = job.attemptsMade + 1;
+    const log = deps.log.child({ job_id: data.job_id, attempt });
+    const walkAbort = new AbortController();
+    const signal = deps.shutdown ? AbortSignal.any([walkAbort.signal, deps.shutdown]) : walkAbort.signal;
+    const started = performance.now();
+    try {
+      const summary = await withRetries({ log, signal }, 'PATCH listing', () =>
+        deps.metadata.call('PATCH', `/jobs/${data.job_id}`, { body: { status: 'listing' }, schema: JobSummary }),
+      );
+      if (summary.listing_complete) {
+        // A redelivery after the listing was recorded (e.g. the process died before BullMQ heard):
+        // no walk; just make sure every unfinished batch is on the copy queue.
+        const done = await completeListing(deps, data.job_id, log, signal);
+        log.info({ batches: done.unfinished_batches.length }, 'listing was already complete; unfinished batches re-enqueued');
+        return { status: 'listed', files: done.job.total, batches: done.unfinished_batches.length };
+      }
+      log.info({ folder_id: data.folder_id }, 'listing started');
+
+      const recorder = createRecorder({ jobId: data.job_id, metadata: deps.metadata, copyQueue: deps.copyQueue, log, chunkSize: deps.chunkSize, signal });
+      const stats = await walkFolderTree({
+        drive: deps.drive,
+        pacer: deps.pacer,
+        log,
+        concurrency: deps.concurrency,
+        rootFolderId: data.folder_id,
+        resourceKey: data.resource_key,
+        keyPrefix: deps.keyPrefix,
+        onFiles: (files) => recorder.add(files),
+        signal,
+      });
+      await recorder.flush();
+
+      const done = await completeListing(deps, data.job_id, log, signal);
+      const seconds = (performance.now() - started) / 1000;
+      log.info(
+        {
+          files: stats.files,
+          folders: stats.folders,
+          drive_calls: stats.driveCalls,
+          skipped: stats.skipped,
+          batches_sealed_while_walking: recorder.stats.batchesEnqueued,
+          batches_unfinished: done.unfinished_batches.length,
+          seconds: Math.round(seconds * 100) / 100,
+          files_per_second: Math.round(stats.files / Math.max(seconds, 0.001)),
+        },
+        'listing complete',
+      );
+      return { status: 'listed', files: stats.files, folders: stats.folders, batches: done.unfinished_batches.length, stats };
+    } catch (err) {
+      walkAbort.abort(err); // stop the rest of the walk: sibling folders and queued chunks
+      if (deps.shutdown?.aborted) throw err; // released on shutdown: retried, not a failure of the job
+      // 409 job_finished / 404: the job was cancelled or removed (before or during the walk): nothing to do.
+      if (err instanceof AppError && (err.status === 409 || err.status === 404) && err.code !== 'listing_complete') {
+        log.info({ reason: err.message }, 'job no longer wants a listing; stopped');
+        return { status: 'not_listing' };
+      }
+      const retryable = isRetryable(err);
+      const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+      const message = describe(err);
+      if (!retryable || lastAttempt) {
+        log.error({ err: message, retryable }, 'listing failed for good');
+        await deps.metadata
+          .call('PATCH', `/jobs/${data.job_id}`, { body: { status: 'failed', error: `Listing the folder failed: ${message}`.slice(0, 4000) } })
+          .catch((e: unknown) => log.error({ err: (e as Error).message }, 'could not mark the job failed'));
+        throw new UnrecoverableError(message);
+      }
+      log.warn({ err: message }, 'listing attempt failed, will retry');
+      throw err;
+    }
+  };
+}
+
+async function completeListing(deps: ListingDeps, jobId: string, log: Logger, signal: AbortSignal) {
+  const done = await withRetries({ log, signal }, 'POST listing-complete', () =>
+    deps.metadata.call('POST', `/jobs/${jobId}/listing-complete`, { schema: ListingCompleteResponse }),
+  );
+  // Same BullMQ job ids as when each batch was sealed: already-queued ones are not added twice.
+  await enqueueBatches(deps.copyQueue, done.unfinished_batches);
+  return done;
+}
+
+/** Drive trouble that outlasted the in-call retries, a metadata-service that is down, Redis hiccups: try again later. */
+function isRetryable(err: unknown): boolean {
+  if (err instanceof DriveCallError) return err.failure.retryable;
+  if (err instanceof AppError) return err.status >= 500;
+  return true;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof DriveCallError) {
+    const f = err.failure;
+    if (f.status === 404) return `the folder is no longer in Drive or no longer shared (${f.message})`;
+    if (f.status === 401 || f.status === 403) return `the folder can no longer be read with these credentials (${f.message})`;
+    return f.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
