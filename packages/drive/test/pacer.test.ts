@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { deletePrefix, findOrStartRedis, uniqueName, type RedisHandle } from '@drive-import/testing';
+import { createDrivePacer, type DrivePacer } from '../src/index.ts';
+
+let redis: RedisHandle;
+before(async () => {
+  redis = await findOrStartRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+/** Run `workers` loops on each pacer for `ms`, returning every grant time. */
+async function hammer(pacers: DrivePacer[], workers: number, ms: number): Promise<number[]> {
+  const grants: number[] = [];
+  const stopAt = Date.now() + ms;
+  await Promise.all(
+    pacers.flatMap((p) =>
+      Array.from({ length: workers }, async () => {
+        while (Date.now() < stopAt) {
+          await p.acquire();
+          grants.push(Date.now());
+        }
+      }),
+    ),
+  );
+  return grants.sort((a, b) => a - b);
+}
+
+/** The most grants seen in any window of `windowMs`. */
+function maxInWindow(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+test('two pacers on one prefix share one rate: total grants per second stay at about R', async () => {
+  const prefix = uniqueName('pacer');
+  const R = 40;
+  const a = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: R });
+  const b = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: R });
+  try {
+    const grants = await hammer([a, b], 10, 2500);
+    const peak = maxInWindow(grants, 1000);
+    // At most R per second plus the small start burst (R/20), with a little slack for timers.
+    assert.ok(peak <= R * 1.15, `peak ${peak} grants in 1 s, limit ${R}`);
+    // And the limit is used, not starved: 2.5 s at R/s is ~100 grants.
+    assert.ok(grants.length >= R * 2, `only ${grants.length} grants in 2.5 s`);
+    // No edge burst: no 100 ms window holds much more than a tenth of R.
+    assert.ok(maxInWindow(grants, 100) <= Math.ceil(R / 10) + 3, `burst of ${maxInWindow(grants, 100)} in 100 ms`);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await deletePrefix(redis.url, prefix);
+  }
+});
+
+test('a different prefix is an independent budget', async () => {
+  const R = 20;
+  const a = createDrivePacer({ redisUrl: redis.url, prefix: uniqueName('pacer'), maxPerSecond: R });
+  const b = createDrivePacer({ redisUrl: redis.url, prefix: uniqueName('pacer'), maxPerSecond: R });
+  try {
+    const grantsA = hammer([a], 5, 1500);
+    const grantsB = hammer([b], 5, 1500);
+    const [ga, gb] = await Promise.all([grantsA, grantsB]);
+    assert.ok(ga.length >= R && gb.length >= R, `a ${ga.length}, b ${gb.length}: each should get about ${1.5 * R}`);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('backoff on one pacer pauses the other', async () => {
+  const prefix = uniqueName('pacer');
+  const a = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: 100 });
+  const b = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: 100 });
+  try {
+    await b.acquire(); // warm: b's connection is up, so the wait below is the pause alone
+    await a.backoff(1200);
+    const started = Date.now();
+    await b.acquire();
+    const waited = Date.now() - started;
+    assert.ok(waited >= 1000, `b went after ${waited} ms despite a 1200 ms backoff`);
+    // A shorter backoff never shortens a longer pause already in force.
+    await a.backoff(1500);
+    await a.backoff(10);
+    const again = Date.now();
+    await b.acquire();
+    assert.ok(Date.now() - again >= 1300, 'a short backoff cut a longer pause short');
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await deletePrefix(redis.url, prefix);
+  }
+});
+
+test('acquire rejects when its signal aborts during a wait', async () => {
+  const prefix = uniqueName('pacer');
+  const a = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: 10 });
+  try {
+    await a.backoff(5000);
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(new Error('stopping')), 100);
+    await assert.rejects(a.acquire(ctl.signal), /stopping/);
+  } finally {
+    await a.close();
+    await deletePrefix(redis.url, prefix);
+  }
+});
