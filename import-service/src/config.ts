@@ -11,6 +11,8 @@ export const importConfigShape = {
   ...driveEnv,
   ...storageEnv,
   ...batchEnv,
+  /** Bind address; 0.0.0.0 in containers. */
+  IMPORT_SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
   /** Drive calls in flight at once per listing job (folders listed in parallel). */
   LISTING_CONCURRENCY: positiveInt(8, 256),
   /** Files per POST /jobs/:id/files (the contract allows up to 5,000). */

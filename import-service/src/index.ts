@@ -79,7 +79,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
   });
   let server: Awaited<ReturnType<typeof serveApp>> | undefined;
   try {
-    server = await serveApp(app, { port: options.port ?? config.IMPORT_SERVICE_PORT, hostname: options.host });
+    server = await serveApp(app, { port: options.port ?? config.IMPORT_SERVICE_PORT, hostname: options.host ?? config.IMPORT_SERVICE_HOST });
     await listingQueue.waitUntilReady();
     await worker?.waitUntilReady();
   } catch (err) {
