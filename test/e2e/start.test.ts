@@ -1,0 +1,45 @@
+// `npm start` on embedded defaults: brings the system up, imports the demo folder to the end, and
+// (with --once) stops everything cleanly.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempDir, uniqueName } from '@drive-import/testing';
+import { localObjects } from './support.ts';
+
+test('npm start imports the demo folder and exits cleanly with --once', async () => {
+  const dir = await tempDir('start');
+  try {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      LOG_PRETTY: 'false',
+      LOG_LEVEL: 'info',
+      QUEUE_PREFIX: uniqueName('start'),
+      DATABASE_URL: `file:${join(dir.path, 'demo.db')}`,
+      LOCAL_STORAGE_DIR: join(dir.path, 'objects'),
+    };
+    for (const k of ['GOOGLE_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'DRIVE_API_ROOT_URL', 'STORAGE_PROVIDER']) delete env[k];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--once', '--free-ports'], {
+      cwd: new URL('../../', import.meta.url).pathname,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0, output.slice(-3000));
+    const finished = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; total?: number; processed?: number; status?: string })
+      .find((l) => l.msg === 'demo import completed');
+    assert.ok(finished, `no completion line in:\n${output.slice(-3000)}`);
+    assert.ok((finished.total ?? 0) >= 200, 'the demo folder has a few hundred images');
+    assert.equal(finished.processed, finished.total);
+    const objects = await localObjects(join(dir.path, 'objects'));
+    assert.equal(objects.size, finished.total);
+  } finally {
+    await dir.cleanup();
+  }
+});

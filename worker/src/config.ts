@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { driveEnv, loadConfig, loggingEnv, portsEnv, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
+
+const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+export const workerConfigShape = {
+  ...loggingEnv,
+  ...redisEnv,
+  ...driveEnv,
+  ...storageEnv,
+  ...workerEnv,
+  WORKER_PORT: portsEnv.WORKER_PORT,
+  /** Bind address of /health and /metrics; 0.0.0.0 in containers. */
+  WORKER_HOST: z.string().min(1).default('127.0.0.1'),
+  METADATA_SERVICE_URL: serviceUrlsEnv.METADATA_SERVICE_URL,
+  /** Batches one process runs at once: 2-4 lets a batch's slow tail overlap the next batch's start. */
+  WORKER_BATCH_CONCURRENCY: positiveInt(3, 64),
+  /** One attempt (download + upload) of one file may take this long before it counts as failed. */
+  FILE_ATTEMPT_TIMEOUT_MS: positiveInt(300_000, 24 * 3600_000),
+  /** How soon a batch whose worker died is taken over (BullMQ's lock duration and stalled check). */
+  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000, 3600_000),
+  /** On SIGTERM, active batches get this long to finish before they are released to the queue. */
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt(25_000, 3600_000),
+};
+
+export type WorkerConfig = z.infer<z.ZodObject<typeof workerConfigShape>>;
+
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerConfig => loadConfig(workerConfigShape, env);

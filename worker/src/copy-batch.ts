@@ -1,0 +1,103 @@
+/**
+ * The copy queue's processor: copy a batch's files (bounded by one process-wide limit), save the
+ * results in the BullMQ job, then post them in ONE call. A batch redelivered after the post failed
+ * re-posts the saved results and copies nothing again.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { LimitFunction } from 'p-limit';
+import { CopyBatch, isUnavailable, JobSummary, type CopyFile, type FileResult, type Logger, type ServiceClient } from '@drive-import/common';
+import type { StorageDriver, StorageProvider } from '@drive-import/storage-service/drivers';
+import { copyFile, type CopyDeps } from './copy-file.ts';
+
+/** The queue payload plus what this worker adds: the finished results, saved before they are posted. */
+export type CopyJobData = CopyBatch & { results?: FileResult[] };
+
+export interface BatchDeps extends CopyDeps {
+  stores: Map<StorageProvider, StorageDriver>;
+  /** Process-wide: every batch this process runs shares it. */
+  limit: LimitFunction;
+  metadata: ServiceClient;
+  log: Logger;
+  /** Aborted when the process must stop: in-flight batches are put back on the queue. */
+  shutdown: AbortSignal;
+}
+
+export function createBatchProcessor(deps: BatchDeps) {
+  return async (job: Job<CopyJobData>, token?: string): Promise<{ posted: number }> => {
+    const parsed = CopyBatch.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`not a copy batch: ${parsed.error.message.slice(0, 500)}`);
+    const batch = parsed.data;
+    const log = deps.log.child({ job_id: batch.job_id, batch_id: batch.batch_id, bullmq_job: job.id });
+
+    let results = job.data.results;
+    if (results) {
+      log.info({ files: results.length }, 're-posting saved results');
+    } else {
+      const started = performance.now();
+      try {
+        results = await copyAll(deps, batch, job.attemptsMade + job.stalledCounter > 0, log);
+      } catch (err) {
+        if (!deps.shutdown.aborted) throw err;
+        // Stopping: hand the batch back now, without spending one of its attempts.
+        log.info('shutting down: batch released to the queue');
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
+      await job.updateData({ ...job.data, results });
+      const failed = results.filter((r) => r.status === 'failed').length;
+      log.info({ files: results.length, failed, ms: Math.round(performance.now() - started) }, 'batch copied');
+    }
+
+    try {
+      await deps.metadata.call('POST', `/batches/${encodeURIComponent(batch.batch_id)}/results`, {
+        body: { job_id: batch.job_id, results },
+        schema: JobSummary,
+      });
+    } catch (err) {
+      // Down or overloaded: BullMQ retries the batch later and the saved results are re-posted.
+      if (isUnavailable(err)) {
+        log.warn({ err: String(err) }, 'metadata-service unavailable: results kept, batch will retry');
+        throw err;
+      }
+      // A 4xx will not change on retry (e.g. the job was deleted): fail the batch for good.
+      throw new UnrecoverableError(`metadata-service refused the results: ${String(err)}`);
+    }
+    deps.metrics.batches.inc({ how: job.data.results ? 'reposted' : 'copied' });
+    return { posted: results.length };
+  };
+}
+
+async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, log: Logger): Promise<FileResult[]> {
+  const store = deps.stores.get(batch.destination);
+  if (!store) {
+    log.error({ destination: batch.destination }, 'destination not configured on this worker');
+    const error = `storage destination '${batch.destination}' is not configured on this worker`;
+    return batch.files.map((f) => ({ drive_id: f.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error, attempts: 0 }));
+  }
+  return Promise.all(
+    batch.files.map((file) =>
+      deps.limit(async () => {
+        deps.shutdown.throwIfAborted();
+        // A batch taken over from a worker that died may already have this file in the store.
+        if (redelivered) {
+          const found = await alreadyStored(store, file);
+          if (found) {
+            deps.metrics.files.inc({ status: 'skipped' });
+            return found;
+          }
+        }
+        const result = await copyFile(deps, store, file, batch.resource_key, deps.shutdown);
+        if (result.status === 'failed') log.warn({ drive_id: file.drive_id, attempts: result.attempts, error: result.error }, 'file failed');
+        return result;
+      }),
+    ),
+  );
+}
+
+/** The object already under the key with Drive's md5 and size: a result without downloading again. */
+async function alreadyStored(store: StorageDriver, file: CopyFile): Promise<FileResult | null> {
+  if (!file.md5) return null;
+  const info = await store.head(file.storage_key).catch(() => null);
+  if (!info || info.md5 !== file.md5 || (file.size !== null && info.size !== file.size)) return null;
+  return { drive_id: file.drive_id, status: 'stored', bytes: info.size, md5: info.md5, etag: info.etag, error: null, attempts: 0 };
+}

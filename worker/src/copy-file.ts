@@ -1,0 +1,104 @@
+/**
+ * THE HOT PATH: one file, Drive -> store, with retries. Bytes stream straight through; the store
+ * driver checks md5 and size in-stream and aborts the upload on a mismatch, so nothing corrupted
+ * ever lands under the key.
+ */
+import type { Readable } from 'node:stream';
+import type { CopyFile, FileResult } from '@drive-import/common';
+import { backoffDelay, classifyDriveError, resourceKeyHeader, sleep, type DriveClient, type DrivePacer } from '@drive-import/drive';
+import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage-service/drivers';
+import type { WorkerMetrics } from './metrics.ts';
+
+export interface CopyDeps {
+  drive: DriveClient;
+  pacer: DrivePacer;
+  metrics: WorkerMetrics;
+  maxAttempts: number;
+  attemptTimeoutMs: number;
+}
+
+interface Verdict {
+  kind: 'drive' | 'store' | 'checksum';
+  retryable: boolean;
+  reason: string;
+  /** Drive said "too fast": every replica pauses this long. */
+  pauseAllMs: number | null;
+  retryAfterMs: number | null;
+}
+
+export async function copyFile(
+  deps: CopyDeps,
+  store: StorageDriver,
+  file: CopyFile,
+  resourceKey: string | null,
+  signal: AbortSignal,
+): Promise<FileResult> {
+  const started = performance.now();
+  let verdict: Verdict | undefined;
+  let attempt = 0;
+  while (attempt < deps.maxAttempts) {
+    attempt++;
+    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
+    let body: Readable | undefined;
+    try {
+      await deps.pacer.acquire(signal);
+      deps.metrics.driveRequests.inc();
+      const res = await deps.drive.files.get(
+        { fileId: file.drive_id, alt: 'media', supportsAllDrives: true },
+        { responseType: 'stream', headers: resourceKeyHeader(file.drive_id, resourceKey), signal: attemptSignal },
+      );
+      body = res.data as unknown as Readable;
+      const put = await store.put({ key: file.storage_key, body, size: file.size, md5: file.md5, contentType: file.mime_type, signal: attemptSignal });
+      deps.metrics.files.inc({ status: 'stored' });
+      deps.metrics.bytes.inc(put.size);
+      deps.metrics.copySeconds.observe((performance.now() - started) / 1000);
+      return { drive_id: file.drive_id, status: 'stored', bytes: put.size, md5: put.md5, etag: put.etag, error: null, attempts: attempt };
+    } catch (err) {
+      body?.destroy(); // never leave a Drive response half-read on the socket
+      if (signal.aborted) throw signal.reason; // shutting down: the batch is released, the file is not failed
+      verdict = attemptSignal.aborted
+        ? { kind: 'drive', retryable: true, reason: `try timed out after ${deps.attemptTimeoutMs} ms`, pauseAllMs: null, retryAfterMs: null }
+        : body
+          ? storeVerdict(err, store.provider)
+          : driveVerdict(err, deps.metrics);
+      if (verdict.pauseAllMs !== null) await deps.pacer.backoff(verdict.pauseAllMs).catch(() => {});
+      if (!verdict.retryable) break;
+      if (attempt < deps.maxAttempts) {
+        deps.metrics.retries.inc({ kind: verdict.kind });
+        await sleep(backoffDelay(attempt, { retryAfterMs: verdict.retryAfterMs }), signal);
+      }
+    }
+  }
+  deps.metrics.files.inc({ status: 'failed' });
+  const reason = verdict!.retryable ? `gave up after ${attempt} tries: ${verdict!.reason}` : verdict!.reason;
+  return { drive_id: file.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: reason.slice(0, 4000), attempts: attempt };
+}
+
+/** The download request failed (no body yet). */
+function driveVerdict(err: unknown, metrics: WorkerMetrics): Verdict {
+  const d = classifyDriveError(err);
+  metrics.driveErrors.inc({ status: String(d.status ?? 'network'), reason: d.reason ?? 'unknown' });
+  if (d.rateLimited) metrics.rateLimited.inc({ reason: d.reason ?? String(d.status) });
+  return {
+    kind: 'drive',
+    retryable: d.retryable,
+    reason: d.message,
+    // Without a Retry-After, pause everyone about one base backoff (0.5-1 s).
+    pauseAllMs: d.rateLimited ? (d.retryAfterMs ?? backoffDelay(1)) : null,
+    retryAfterMs: d.retryAfterMs,
+  };
+}
+
+/** The upload failed: a checksum mismatch, the store, or the Drive body breaking mid-stream. */
+function storeVerdict(err: unknown, provider: string): Verdict {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ChecksumMismatchError) {
+    return { kind: 'checksum', retryable: true, reason: `downloaded bytes did not match Drive's: ${message}`, pauseAllMs: null, retryAfterMs: null };
+  }
+  if (isRetryableStorageError(err)) return { kind: 'store', retryable: true, reason: `${provider} store: ${message}`, pauseAllMs: null, retryAfterMs: null };
+  const d = classifyDriveError(err);
+  if (d.status === null && d.reason !== null && d.retryable) {
+    return { kind: 'drive', retryable: true, reason: `download broke off: ${d.message}`, pauseAllMs: null, retryAfterMs: null };
+  }
+  return { kind: 'store', retryable: false, reason: `${provider} store refused the object: ${message}`, pauseAllMs: null, retryAfterMs: null };
+}

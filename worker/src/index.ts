@@ -1,0 +1,90 @@
+/** Run a worker in-process (tests, scripts/start.ts, benchmarks): `startWorker(config) -> {url, close}`. */
+import { Worker } from 'bullmq';
+import pLimit from 'p-limit';
+import { createLogger, createServiceApp, health, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
+import { createDriveClient, createDrivePacer } from '@drive-import/drive';
+import { configuredProviders, createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage-service/drivers';
+import type { WorkerConfig } from './config.ts';
+import { createBatchProcessor, type CopyJobData } from './copy-batch.ts';
+import { createWorkerMetrics } from './metrics.ts';
+
+export { loadWorkerConfig, workerConfigShape, type WorkerConfig } from './config.ts';
+export type { CopyJobData } from './copy-batch.ts';
+
+export interface StartWorkerOptions {
+  log?: Logger;
+  /** HTTP port for /health and /metrics (default WORKER_PORT; 0 picks a free one). */
+  port?: number;
+  /** How often BullMQ looks for batches whose worker died (default WORKER_STALLED_INTERVAL_MS). */
+  stalledIntervalMs?: number;
+}
+
+export interface RunningWorker {
+  url: string;
+  /** Finish (or, after WORKER_SHUTDOWN_GRACE_MS, release) active batches, then close everything. */
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const log = options.log ?? createLogger('worker', config.LOG_LEVEL);
+  const stores = new Map<StorageProvider, StorageDriver>();
+  for (const provider of configuredProviders(config)) stores.set(provider, createStorageDriver(provider, config));
+  const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
+  const drive = createDriveClient({
+    rootUrl: config.DRIVE_API_ROOT_URL,
+    apiKey: config.GOOGLE_API_KEY,
+    credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS,
+  });
+  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
+  const metrics = createWorkerMetrics();
+  const shutdown = new AbortController();
+
+  const processor = createBatchProcessor({
+    drive,
+    pacer,
+    metrics,
+    maxAttempts: config.FILE_MAX_ATTEMPTS,
+    attemptTimeoutMs: config.FILE_ATTEMPT_TIMEOUT_MS,
+    stores,
+    limit: pLimit(config.WORKER_CONCURRENCY),
+    metadata,
+    log,
+    shutdown: shutdown.signal,
+  });
+  const worker = new Worker<CopyJobData>(QUEUES.copy, processor, {
+    connection: redisConnection(config.REDIS_URL),
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_BATCH_CONCURRENCY,
+    // A batch's lock lapses this long after its worker died; then another worker takes it over.
+    stalledInterval: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
+    lockDuration: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
+  });
+  worker.on('failed', (job, err) => log.warn({ batch_id: job?.id, attempts: job?.attemptsMade, err: err.message }, 'batch attempt failed'));
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+  const app = createServiceApp(log);
+  app.get('/health', (c) =>
+    health(c, 'worker', {
+      redis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
+      'metadata-service': () => metadata.call('GET', '/health', { timeoutMs: 1500 }),
+    }),
+  );
+  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  const server = await serveApp(app, { port: options.port ?? config.WORKER_PORT, hostname: config.WORKER_HOST });
+  await worker.waitUntilReady();
+  log.info({ url: server.url, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    // Stop taking batches and let active ones finish; past the grace period, release them.
+    const grace = setTimeout(() => shutdown.abort(new Error('worker shutting down')), config.WORKER_SHUTDOWN_GRACE_MS);
+    try {
+      await worker.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    await Promise.allSettled([pacer.close(), server.close(), ...[...stores.values()].map((s) => s.close())]);
+    log.info('worker stopped');
+  };
+  return { url: server.url, close: () => (closing ??= close()) };
+}

@@ -1,0 +1,48 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per worker instance (tests run several in one process). */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'drive_import_worker_' });
+  const files = new Counter({
+    name: 'drive_import_worker_files_total',
+    help: 'Files finished, by outcome (stored, failed, skipped: already in the store from an earlier try of the batch)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const bytes = new Counter({ name: 'drive_import_worker_bytes_total', help: 'Bytes stored', registers: [registry] });
+  const copySeconds = new Histogram({
+    name: 'drive_import_worker_copy_duration_seconds',
+    help: 'Time to copy one file, all tries included',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const driveRequests = new Counter({ name: 'drive_import_worker_drive_requests_total', help: 'Drive download requests sent', registers: [registry] });
+  const driveErrors = new Counter({
+    name: 'drive_import_worker_drive_errors_total',
+    help: 'Failed Drive downloads, by status and reason',
+    labelNames: ['status', 'reason'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'drive_import_worker_drive_rate_limited_total',
+    help: 'Drive rate-limit answers, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'drive_import_worker_retries_total',
+    help: 'File tries that failed and were retried, by kind (drive, store, checksum)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const batches = new Counter({
+    name: 'drive_import_worker_batches_total',
+    help: 'Batches whose results were posted, by how (copied, reposted)',
+    labelNames: ['how'] as const,
+    registers: [registry],
+  });
+  return { registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
