@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import type { JobStatusResponse } from '@drive-import/common';
 import { TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
+import { LOCAL_META_DIR } from '@drive-import/storage-service/drivers';
 import { deletePrefix, findOrStartRedis, startStack, tempDir, uniqueName, waitFor, type Stack } from '@drive-import/testing';
 
 export type Emulator = Awaited<ReturnType<typeof startDriveEmulator>>;
@@ -79,12 +80,13 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
 
 export const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
-/** Every file below a local store's root, as key -> md5. */
+/** Every object below a local store's root, as key -> md5 (the driver's md5 sidecars are not objects). */
 export async function localObjects(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
+    if (relative(root, full).split('/')[0] === LOCAL_META_DIR) continue;
     out.set(relative(root, full), md5(await readFile(full)));
   }
   return out;
