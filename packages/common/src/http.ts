@@ -10,8 +10,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { AppError, type ErrorBody } from './errors.ts';
-import type { Logger } from './logger.ts';
+import { AppError, ConfigError, type ErrorBody } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -182,4 +182,24 @@ export function onShutdown(log: Logger, shutdown: () => Promise<void>): () => vo
     process.off('SIGTERM', handler);
     process.off('SIGINT', handler);
   };
+}
+
+/**
+ * A service's process: load config, start, stop cleanly on SIGTERM/SIGINT. A start-up failure (a bad
+ * env variable names itself) is printed to stderr whatever LOG_LEVEL says, and the process exits 1.
+ */
+export async function runService<C extends { LOG_LEVEL: string }>(
+  service: string,
+  loadConfig: () => C,
+  start: (config: C, log: Logger) => Promise<{ close(): Promise<void> }>,
+): Promise<void> {
+  try {
+    const config = loadConfig();
+    const log = createLogger(service, config.LOG_LEVEL);
+    const running = await start(config, log);
+    onShutdown(log, () => running.close());
+  } catch (err) {
+    console.error(`${service}: ${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  }
 }
