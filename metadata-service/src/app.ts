@@ -1,11 +1,14 @@
 /** The metadata-service's internal HTTP API (called by the import-service, the worker and the gateway). */
 import {
   AddFilesRequest,
+  badRequest,
   BatchResultsRequest,
   CreateJobRequest,
   createServiceApp,
+  describeZodError,
   FileListQuery,
   health,
+  ListingCompleteRequest,
   type Logger,
   PageQuery,
   UpdateJobRequest,
@@ -36,7 +39,19 @@ export function createMetadataApp({ db, log }: MetadataAppDeps) {
   app.get('/jobs/:id/status', async (c) => c.json(await jobStatus(db, c.req.param('id'))));
   app.get('/jobs/:id/files', validate('query', FileListQuery), async (c) => c.json(await listFiles(db, c.req.param('id'), c.req.valid('query'))));
   app.post('/jobs/:id/files', validate('json', AddFilesRequest), async (c) => c.json(await addFiles(db, c.req.param('id'), c.req.valid('json'))));
-  app.post('/jobs/:id/listing-complete', async (c) => c.json(await completeListing(db, c.req.param('id'))));
+  app.post('/jobs/:id/listing-complete', async (c) => {
+    // The body is optional (older callers send none); when present it must be valid.
+    const text = await c.req.text();
+    let json: unknown = {};
+    try {
+      if (text.trim()) json = JSON.parse(text);
+    } catch {
+      throw badRequest('Request body is not valid JSON', 'invalid_json');
+    }
+    const body = ListingCompleteRequest.safeParse(json);
+    if (!body.success) throw badRequest(describeZodError(body.error));
+    return c.json(await completeListing(db, c.req.param('id'), body.data.enqueued_batch_ids));
+  });
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) =>
     c.json(await recordResults(db, c.req.param('batch_id'), c.req.valid('json'))),
   );

@@ -47,15 +47,22 @@ function settledStatus(job: Pick<ImportJob, 'status' | 'listingComplete' | 'tota
   return job.failedFiles > 0 ? 'completed_with_errors' : 'completed';
 }
 
+/** Sealed batches the listing reports on the copy queue: listing-complete need not return them again. */
+export async function markQueued(tx: Tx, jobId: string, batchIds: string[]): Promise<void> {
+  if (batchIds.length === 0) return;
+  await tx.batch.updateMany({ where: { jobId, id: { in: batchIds }, status: 'sealed' }, data: { status: 'queued' } });
+}
+
 /**
  * Seal the open batch, mark the listing complete and return every batch not done (enqueueing them
  * again is harmless: the batch id is the BullMQ job id). Completes the job when nothing is pending.
  * Idempotent. A failed or cancelled job gets no batches back.
  */
-export async function completeListing(db: Db, id: string): Promise<ListingCompleteResponse> {
+export async function completeListing(db: Db, id: string, enqueuedBatchIds: string[] = []): Promise<ListingCompleteResponse> {
   return db.transaction(async (tx) => {
     let job = await loadJob(tx, id);
     if (isTerminal(job.status)) return { job: toJobSummary(job), unfinished_batches: [] };
+    await markQueued(tx, job.id, enqueuedBatchIds);
     const now = new Date();
     if (job.openBatchFiles > 0) {
       await tx.batch.update({ where: { id: batchIdFor(job.id, job.nextBatchIndex) }, data: { status: 'sealed', sealedAt: now } });

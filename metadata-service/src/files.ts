@@ -1,6 +1,6 @@
 /** The listing's file rows: upsert by (job, drive id), skip-unchanged, and filling copy batches. */
 import { type AddFilesRequest, type AddFilesResponse, batchIdFor, conflict, type ListedFile } from '@drive-import/common';
-import { copyBatches } from './batches.ts';
+import { copyBatches, markQueued } from './batches.ts';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
@@ -69,6 +69,7 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promi
   return db.transaction(async (tx) => {
     const job = await loadJob(tx, id);
     if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
+    await markQueued(tx, job.id, body.enqueued_batch_ids);
 
     // A drive id repeated in one body counts once: its first occurrence.
     const firstSeen = new Map<string, ListedFile>();

@@ -8,8 +8,8 @@ const addFiles = async (svc: TestService, id: string, body: unknown) => {
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return AddFilesResponse.parse(res.body);
 };
-const listingComplete = async (svc: TestService, id: string) => {
-  const res = await svc.request('POST', `/jobs/${id}/listing-complete`);
+const listingComplete = async (svc: TestService, id: string, body?: unknown) => {
+  const res = await svc.request('POST', `/jobs/${id}/listing-complete`, body);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return ListingCompleteResponse.parse(res.body);
 };
@@ -26,6 +26,27 @@ describe('files, batches and results', () => {
     svc = await freshService();
   });
   after(() => svc.close());
+
+  test('batches reported as enqueued are not returned again by listing-complete', async () => {
+    const id = await createJob(svc, 10);
+    const first = await addFiles(svc, id, { files: files(900_000, 35) });
+    assert.equal(first.sealed_batches.length, 3);
+    const reported = first.sealed_batches.slice(0, 2).map((b) => b.batch_id);
+    // The next chunk reports two of the three sealed batches as on the copy queue.
+    await addFiles(svc, id, { files: files(900_100, 10), enqueued_batch_ids: [reported[0]] });
+    const done = await listingComplete(svc, id, { enqueued_batch_ids: [reported[1]] });
+    // Left: the third sealed batch (never reported), the one sealed by the second chunk, the open one.
+    assert.deepEqual(
+      done.unfinished_batches.map((b) => b.batch_id),
+      [`${id}-b2`, `${id}-b3`, `${id}-b4`],
+    );
+    assert.equal(done.unfinished_batches.reduce((n, b) => n + b.files.length, 0), 25);
+    const bad = await svc.request('POST', `/jobs/${id}/listing-complete`, '{"enqueued_batch_ids": [');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_json');
+    const wrong = await svc.request('POST', `/jobs/${id}/listing-complete`, { enqueued_batch_ids: ['../x'] });
+    assert.equal(wrong.status, 400);
+  });
 
   test('2,500 files with batch_size 100 make 25 batches, each file in exactly one', async () => {
     const id = await createJob(svc, 100);

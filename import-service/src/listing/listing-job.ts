@@ -72,7 +72,7 @@ export function createListingProcessor(deps: ListingDeps) {
       });
       await recorder.flush();
 
-      const done = await completeListing(deps, data.job_id, log, signal);
+      const done = await completeListing(deps, data.job_id, log, signal, recorder.unreported);
       const seconds = (performance.now() - started) / 1000;
       log.info(
         {
@@ -112,9 +112,12 @@ export function createListingProcessor(deps: ListingDeps) {
   };
 }
 
-async function completeListing(deps: ListingDeps, jobId: string, log: Logger, signal: AbortSignal) {
+async function completeListing(deps: ListingDeps, jobId: string, log: Logger, signal: AbortSignal, enqueuedBatchIds: readonly string[] = []) {
   const done = await withRetries({ log, signal }, 'POST listing-complete', () =>
-    deps.metadata.call('POST', `/jobs/${jobId}/listing-complete`, { schema: ListingCompleteResponse }),
+    deps.metadata.call('POST', `/jobs/${jobId}/listing-complete`, {
+      body: { enqueued_batch_ids: enqueuedBatchIds },
+      schema: ListingCompleteResponse,
+    }),
   );
   // Same BullMQ job ids as when each batch was sealed: already-queued ones are not added twice.
   await enqueueBatches(deps.copyQueue, done.unfinished_batches);

@@ -26,6 +26,8 @@ export interface Recorder {
   /** Send what is left in the buffer and wait for every chunk. */
   flush(): Promise<void>;
   readonly stats: { chunks: number; inserted: number; skippedUnchanged: number; batchesEnqueued: number };
+  /** Batches enqueued but not yet reported to the metadata-service (sent with the next call). */
+  readonly unreported: readonly string[];
 }
 
 export function createRecorder(options: RecorderOptions): Recorder {
@@ -33,15 +35,23 @@ export function createRecorder(options: RecorderOptions): Recorder {
   let buffer: ListedFile[] = [];
   let chain: Promise<void> = Promise.resolve();
   const stats = { chunks: 0, inserted: 0, skippedUnchanged: 0, batchesEnqueued: 0 };
+  // Reported with the next call, so listing-complete returns only batches that may have been missed.
+  let unreported: string[] = [];
 
   const send = async (chunk: ListedFile[]) => {
+    const reporting = unreported;
     const res = await withRetries(options, 'POST files', () =>
-      options.metadata.call('POST', `/jobs/${options.jobId}/files`, { body: { files: chunk }, schema: AddFilesResponse }),
+      options.metadata.call('POST', `/jobs/${options.jobId}/files`, {
+        body: { files: chunk, enqueued_batch_ids: reporting },
+        schema: AddFilesResponse,
+      }),
     );
+    unreported = unreported.filter((id) => !reporting.includes(id));
     stats.chunks++;
     stats.inserted += res.inserted;
     stats.skippedUnchanged += res.skipped_unchanged;
     await enqueueBatches(options.copyQueue, res.sealed_batches);
+    unreported.push(...res.sealed_batches.map((b) => b.batch_id));
     stats.batchesEnqueued += res.sealed_batches.length;
     options.log.debug({ files: chunk.length, inserted: res.inserted, sealed: res.sealed_batches.length }, 'files recorded');
   };
@@ -51,6 +61,9 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   return {
     stats,
+    get unreported() {
+      return unreported;
+    },
     add(files) {
       buffer.push(...files);
       let last: Promise<void> = Promise.resolve();

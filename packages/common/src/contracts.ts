@@ -9,6 +9,8 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------------
 export const DriveId = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'not a Google Drive id');
 export const JobId = z.uuid();
+/** `<job_id>-b<index>`, also the copy batch's BullMQ job id. */
+export const BatchId = z.string().regex(/^[0-9a-f-]{36}-b\d+$/);
 export const Destination = z.enum(['s3', 'azure', 'local']);
 export type Destination = z.infer<typeof Destination>;
 
@@ -185,7 +187,7 @@ export type CopyFile = z.infer<typeof CopyFile>;
 /** The copy queue's payload; its BullMQ job id is batch_id (deterministic: `<job_id>-b<index>`). */
 export const CopyBatch = z.object({
   job_id: JobId,
-  batch_id: z.string().regex(/^[0-9a-f-]{36}-b\d+$/),
+  batch_id: BatchId,
   destination: Destination,
   resource_key: z.string().nullable(),
   files: z.array(CopyFile).min(1).max(1000),
@@ -200,7 +202,13 @@ export const batchIdFor = (jobId: string, index: number) => `${jobId}-b${index}`
  * become `skipped` at once and never reach a batch. New pending files fill the job's open batch;
  * batches that reached batch_size are sealed and returned to be enqueued.
  */
-export const AddFilesRequest = z.strictObject({ files: z.array(ListedFile).min(1).max(5000) });
+/**
+ * `enqueued_batch_ids`: batches the caller has put on the copy queue since its last call. They turn
+ * `queued`, so listing-complete returns only batches that may have been missed (e.g. a listing that
+ * died between sealing and enqueueing), not every unfinished one of a 100,000-file job.
+ */
+const EnqueuedBatchIds = z.array(BatchId).max(10_000).default([]);
+export const AddFilesRequest = z.strictObject({ files: z.array(ListedFile).min(1).max(5000), enqueued_batch_ids: EnqueuedBatchIds });
 export type AddFilesRequest = z.infer<typeof AddFilesRequest>;
 export const AddFilesResponse = z.object({
   inserted: z.number().int(),
@@ -210,10 +218,12 @@ export const AddFilesResponse = z.object({
 export type AddFilesResponse = z.infer<typeof AddFilesResponse>;
 
 /**
- * POST /jobs/:id/listing-complete -> ListingCompleteResponse. Seals the open batch, marks the
- * listing complete, and returns every batch not yet done (enqueueing them is idempotent by batch id).
- * A job with no pending file completes here.
+ * POST /jobs/:id/listing-complete (ListingCompleteRequest, body optional) -> ListingCompleteResponse.
+ * Seals the open batch, marks the listing complete, and returns every batch sealed but not reported
+ * queued (enqueueing them is idempotent by batch id). A job with no pending file completes here.
  */
+export const ListingCompleteRequest = z.strictObject({ enqueued_batch_ids: EnqueuedBatchIds });
+export type ListingCompleteRequest = z.infer<typeof ListingCompleteRequest>;
 export const ListingCompleteResponse = z.object({
   job: JobSummary,
   unfinished_batches: z.array(CopyBatch),
