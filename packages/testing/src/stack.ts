@@ -58,7 +58,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function launch(name: ServiceName, processEnv: NodeJS.ProcessEnv, port: string): Promise<StackProcess> {
     const spec = SERVICES.find((s) => s.name === name)!;
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    // PROFILE_SERVICES=worker,metadata-service writes a V8 CPU profile per process at exit (for benchmarks).
+    const profile = (processEnv.PROFILE_SERVICES ?? '').split(',').includes(name);
+    const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${processEnv.PROFILE_DIR ?? 'profiles'}`] : [];
+    const child = spawn(process.execPath, [...profileArgs, '--import', 'tsx', spec.entry], {
       cwd: REPO_ROOT,
       env: processEnv,
       stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
