@@ -1,0 +1,149 @@
+/**
+ * Sampling: the status route every few hundred ms (files over time), process memory from /proc,
+ * and the derived rates. Times are seconds since the POST (or since a baseline started).
+ */
+import { readFileSync } from 'node:fs';
+import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
+import type { Accepted } from './servers.ts';
+
+export interface Sample {
+  t: number;
+  done: number;
+  failed: number;
+  total: number;
+  listing: boolean;
+  status: string;
+}
+
+export interface Point {
+  t: number;
+  fps: number;
+}
+
+export interface Followed {
+  final: JobStatusResponse;
+  samples: Sample[];
+  /** POST to the job's finished_at (or to the first terminal poll), null when it never finished. */
+  seconds: number | null;
+  /** POST to the first poll that saw listing_complete. */
+  listingSeconds: number | null;
+  timedOut: boolean;
+  /** Peak of every pid's VmHWM seen while following (kB). */
+  peakRssKb: Record<number, number>;
+  /** Median time the status route took to answer (ms). */
+  statusMs: number;
+}
+
+export interface FollowOptions {
+  everyMs?: number;
+  timeoutMs: number;
+  /** Stop following early (e.g. when listing completes), besides a terminal status. */
+  until?: (s: JobStatusResponse) => boolean;
+  /** Pids whose memory is sampled. */
+  pids?: number[];
+  onSample?: (s: Sample) => void;
+  /** A reason to give up at once (e.g. a service crashed), checked every poll. */
+  abortIf?: () => string | undefined;
+}
+
+export async function getStatus(statusUrl: string): Promise<JobStatusResponse> {
+  const res = await fetch(statusUrl);
+  if (!res.ok) throw new Error(`status ${res.status}: ${await res.text()}`);
+  return (await res.json()) as JobStatusResponse;
+}
+
+export async function followJob(job: Accepted, o: FollowOptions): Promise<Followed> {
+  const samples: Sample[] = [];
+  const peakRssKb: Record<number, number> = {};
+  let listingSeconds: number | null = null;
+  let final: JobStatusResponse | undefined;
+  const deadline = job.postedAt + o.timeoutMs;
+  const answerMs: number[] = [];
+  const median = () => [...answerMs].sort((a, b) => a - b)[Math.floor(answerMs.length / 2)] ?? 0;
+  for (;;) {
+    let s: JobStatusResponse | undefined;
+    const asked = performance.now();
+    try {
+      s = await getStatus(job.statusUrl);
+      answerMs.push(performance.now() - asked);
+    } catch {
+      /* a slow or failed poll is just a missing sample */
+    }
+    const t = (Date.now() - job.postedAt) / 1000;
+    for (const pid of o.pids ?? []) {
+      const mem = procMemory(pid);
+      if (mem) peakRssKb[pid] = Math.max(peakRssKb[pid] ?? 0, mem.hwmKb);
+    }
+    if (s) {
+      final = s;
+      const sample = { t, done: s.processed, failed: s.failed, total: s.total, listing: s.listing_complete, status: s.status };
+      samples.push(sample);
+      o.onSample?.(sample);
+      if (s.listing_complete && listingSeconds === null) listingSeconds = t;
+      if (TERMINAL_JOB_STATUSES.includes(s.status)) {
+        const finished = s.finished_at ? (Date.parse(s.finished_at) - job.postedAt) / 1000 : t;
+        return { final: s, samples, seconds: Math.min(finished, t), listingSeconds, timedOut: false, peakRssKb, statusMs: median() };
+      }
+      if (o.until?.(s)) return { final: s, samples, seconds: null, listingSeconds, timedOut: false, peakRssKb, statusMs: median() };
+    }
+    const abort = o.abortIf?.();
+    if (abort) throw new Error(`gave up on job ${job.jobId}: ${abort}`);
+    if (Date.now() > deadline) {
+      if (!final) throw new Error(`no status answer for job ${job.jobId} within ${o.timeoutMs} ms`);
+      return { final, samples, seconds: null, listingSeconds, timedOut: true, peakRssKb, statusMs: median() };
+    }
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 250));
+  }
+}
+
+/** VmRSS and VmHWM (peak RSS since the process started) of a pid, in kB; null when it is gone. */
+export function procMemory(pid: number): { rssKb: number; hwmKb: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? 0);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** files/s over time: the slope of `done` across a sliding window of about `windowS` seconds. */
+export function rateSeries(samples: Array<{ t: number; done: number }>, windowS = 3): Point[] {
+  const out: Point[] = [{ t: 0, fps: 0 }];
+  let j = 0;
+  for (let i = 1; i < samples.length; i++) {
+    while (j < i - 1 && samples[i]!.t - samples[j + 1]!.t >= windowS) j++;
+    const a = samples[j]!;
+    const b = samples[i]!;
+    if (b.t - a.t <= 0) continue;
+    out.push({ t: round(b.t, 2), fps: round((b.done - a.done) / (b.t - a.t), 1) });
+  }
+  return out;
+}
+
+/** Files/s between the moments `from` and `to` (fractions of `total`) were first reached: the sustained rate. */
+export function sustainedRate(samples: Array<{ t: number; done: number }>, total: number, from = 0.1, to = 0.9): number | null {
+  const a = samples.find((s) => s.done >= total * from);
+  const b = samples.find((s) => s.done >= total * to);
+  if (!a || !b || b.t <= a.t) return null;
+  return (b.done - a.done) / (b.t - a.t);
+}
+
+/** Records a counter over time, for loops that are not behind a status route (the baselines). */
+export function counterTimeline(everyMs = 250) {
+  const started = Date.now();
+  const samples: Array<{ t: number; done: number }> = [{ t: 0, done: 0 }];
+  let done = 0;
+  const timer = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, done }), everyMs);
+  return {
+    inc: () => void done++,
+    set: (n: number) => void (done = n),
+    stop: () => {
+      clearInterval(timer);
+      samples.push({ t: (Date.now() - started) / 1000, done });
+      return samples;
+    },
+  };
+}
+
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
