@@ -17,10 +17,11 @@ import { type ObjectInfo, type PutInput, type PutResult, type StorageConfig, typ
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
 /** Up to this size a known-size body goes as one streamed PutObject (with Content-MD5); above, multipart. */
-export const S3_SINGLE_PUT_CUTOFF = 16 * 1024 * 1024;
-/** The S3 minimum; with queue 4 a multipart upload holds at most ~25 MiB. */
+// rclone's --s3-upload-cutoff default: a streamed single PUT buffers nothing, where multipart holds parts.
+export const S3_SINGLE_PUT_CUTOFF = 200 * 1024 * 1024;
+/** The S3 minimum; with 2 parts in flight a multipart upload holds ~10-15 MiB, so 4 big files at once stay well inside a 250 MB worker. */
 const PART_SIZE = 5 * 1024 * 1024;
-const QUEUE_SIZE = 4;
+const QUEUE_SIZE = 2;
 
 type ChecksumMode = 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
 const checksumMode = (value: string | undefined): ChecksumMode => (value === 'WHEN_SUPPORTED' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED');
