@@ -8,6 +8,7 @@ import {
   CreateImportRequest,
   CreateImportResponse,
   createServiceApp,
+  createServiceMetrics,
   FileListQuery,
   FileListResponse,
   health,
@@ -16,11 +17,18 @@ import {
   JobListResponse,
   JobStatusResponse,
   type Logger,
+  mountMetrics,
   PageQuery,
   ServiceClient,
+  type ServiceMetrics,
 } from '@drive-import/common';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
+import type { Queue } from 'bullmq';
 import type { Context } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { validate } from '@drive-import/common';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
@@ -33,7 +41,13 @@ export interface GatewayDeps {
   storageService: ServiceClient;
   /** Serve the web page from here (default: the repo's frontend/). */
   frontendDir?: string;
+  /** Default: a fresh registry with the gateway's HTTP and process metrics. */
+  metrics?: ServiceMetrics;
+  /** The bull-board queue dashboard at /admin/queues, behind a bearer token. Omitted: off (404). */
+  admin?: { token: string; queues: readonly Queue[] };
 }
+
+export const ADMIN_BASE_PATH = '/admin/queues';
 
 function jobIdParam(c: Context<AppEnv>): string {
   const parsed = JobId.safeParse(c.req.param('job_id'));
@@ -44,6 +58,15 @@ function jobIdParam(c: Context<AppEnv>): string {
 export function createGatewayApp(deps: GatewayDeps) {
   const { importService, metadataService, storageService } = deps;
   const app = createServiceApp(deps.log);
+  mountMetrics(app, deps.metrics ?? createServiceMetrics('gateway'));
+
+  if (deps.admin) {
+    const board = new HonoAdapter(serveStatic).setBasePath(ADMIN_BASE_PATH);
+    createBullBoard({ queues: deps.admin.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
+    app.use(ADMIN_BASE_PATH, bearerAuth({ token: deps.admin.token }));
+    app.use(`${ADMIN_BASE_PATH}/*`, bearerAuth({ token: deps.admin.token }));
+    app.route(ADMIN_BASE_PATH, board.registerPlugin());
+  }
 
   app.post('/api/import/google-drive', validate('json', CreateImportRequest), async (c) => {
     const body = await importService.call('POST', '/imports', {

@@ -6,8 +6,10 @@ import {
   JobSummary,
   LISTING_JOB_OPTIONS,
   createServiceApp,
+  createServiceMetrics,
   health,
   listingJobId,
+  mountMetrics,
   validate,
   type CreateImportResponse,
   type CreateJobRequest,
@@ -15,6 +17,7 @@ import {
   type ListingJobData,
   type Logger,
   type ServiceClient,
+  type ServiceMetrics,
 } from '@drive-import/common';
 import type { DriveClient, DrivePacer } from '@drive-import/drive';
 import { parseFolderUrl } from './drive-url.ts';
@@ -34,10 +37,13 @@ export interface ImportAppDeps {
   batchSize: number;
   /** DRIVE_API_ROOT_URL: /health checks that it answers at all. Omit to skip that check. */
   driveRootUrl?: string;
+  /** Default: a fresh registry with the HTTP and process metrics only (startImportService adds queues and Drive). */
+  metrics?: ServiceMetrics;
 }
 
 export function createImportApp(deps: ImportAppDeps) {
   const app = createServiceApp(deps.log);
+  mountMetrics(app, deps.metrics ?? createServiceMetrics('import-service'));
 
   app.post('/imports', validate('json', CreateImportRequest), async (c) => {
     const body = c.req.valid('json');

@@ -1,7 +1,20 @@
 /** Run the import-service in-process (tests, scripts/start.ts): `startImportService(config) -> {url, port, close}`. */
 import { Queue, Worker } from 'bullmq';
-import { QUEUES, configuredDestinations, createLogger, redisConnection, serveApp, ServiceClient, type ListingJobData, type Logger } from '@drive-import/common';
-import { createDriveClient, createDrivePacer } from '@drive-import/drive';
+import {
+  Counter,
+  QUEUES,
+  configuredDestinations,
+  createLogger,
+  createServiceMetrics,
+  queueDepthGauge,
+  redisConnection,
+  serveApp,
+  ServiceClient,
+  type ListingJobData,
+  type Logger,
+  type Registry,
+} from '@drive-import/common';
+import { classifyDriveError, createDriveClient, createDrivePacer, type DriveClient } from '@drive-import/drive';
 import { createImportApp } from './app.ts';
 import type { ImportConfig } from './config.ts';
 import { createListingProcessor } from './listing/listing-job.ts';
@@ -12,6 +25,50 @@ export { parseFolderUrl, ACCEPTED_FORMS, type ParsedFolderUrl } from './drive-ur
 export { checkFolder, type CheckedFolder } from './folder-check.ts';
 export { createListingProcessor, type ListingDeps, type ListingResult } from './listing/listing-job.ts';
 export { walkFolderTree, type WalkOptions, type WalkStats } from './listing/walk.ts';
+
+/**
+ * Count every Drive API call this service makes (files.list pages, files.get) and its rate-limit
+ * answers by reason, whichever code path made it: the calls themselves go through unchanged.
+ */
+export function instrumentDrive(drive: DriveClient, registry: Registry): DriveClient {
+  const requests = new Counter({
+    name: 'drive_import_import_service_drive_requests_total',
+    help: 'Drive API requests sent (listing pages and folder checks), by method',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'drive_import_import_service_drive_rate_limited_total',
+    help: 'Drive rate-limit answers, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'drive_import_import_service_drive_errors_total',
+    help: 'Failed Drive API requests, by status and reason',
+    labelNames: ['status', 'reason'] as const,
+    registers: [registry],
+  });
+  const files = new Proxy(drive.files, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return async (...args: unknown[]) => {
+        requests.inc({ method: prop });
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (err) {
+          const failure = classifyDriveError(err);
+          errors.inc({ status: String(failure.status ?? 'network'), reason: failure.reason ?? 'unknown' });
+          if (failure.rateLimited) rateLimited.inc({ reason: failure.reason ?? String(failure.status) });
+          throw err;
+        }
+      };
+    },
+  });
+  // `files` is a read-only own property of the client: shadow it on an object that inherits the rest.
+  return Object.create(drive, { files: { value: files, enumerable: true } }) as DriveClient;
+}
 
 export interface StartImportOptions {
   /** Default IMPORT_SERVICE_PORT; 0 picks a free one. */
@@ -32,13 +89,18 @@ export interface RunningImportService {
 export async function startImportService(config: ImportConfig, options: StartImportOptions = {}): Promise<RunningImportService> {
   const log = options.log ?? createLogger('import-service', config.LOG_LEVEL);
   const connection = redisConnection(config.REDIS_URL);
+  const metrics = createServiceMetrics('import-service');
   // The emulator needs no key; Google's API does (loadImportConfig refuses to start without one).
-  const drive = createDriveClient({ rootUrl: config.DRIVE_API_ROOT_URL, apiKey: config.GOOGLE_API_KEY, credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS });
+  const drive = instrumentDrive(
+    createDriveClient({ rootUrl: config.DRIVE_API_ROOT_URL, apiKey: config.GOOGLE_API_KEY, credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS }),
+    metrics.registry,
+  );
   const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
   const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
   const listingQueue = new Queue<ListingJobData>(QUEUES.listing, { connection, prefix: config.QUEUE_PREFIX });
   const copyQueue = new Queue(QUEUES.copy, { connection, prefix: config.QUEUE_PREFIX });
   for (const q of [listingQueue, copyQueue]) q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
+  queueDepthGauge(metrics.registry, [listingQueue, copyQueue]);
   const shutdown = new AbortController();
 
   let worker: Worker<ListingJobData> | undefined;
@@ -76,6 +138,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
     destinations: configuredDestinations(config),
     batchSize: config.BATCH_SIZE,
     driveRootUrl: config.DRIVE_API_ROOT_URL,
+    metrics,
   });
   let server: Awaited<ReturnType<typeof serveApp>> | undefined;
   try {

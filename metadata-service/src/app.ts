@@ -3,13 +3,17 @@ import {
   AddFilesRequest,
   badRequest,
   BatchResultsRequest,
+  Counter,
   CreateJobRequest,
   createServiceApp,
+  createServiceMetrics,
   describeZodError,
+  Gauge,
   FileListQuery,
   health,
   ListingCompleteRequest,
   type Logger,
+  mountMetrics,
   PageQuery,
   UpdateJobRequest,
   validate,
@@ -27,8 +31,39 @@ export interface MetadataAppDeps {
 // 5,000 listed files with long names and paths fit; the contracts bound every field.
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/** Files recorded, results received and jobs by status (counted in the database at scrape time). */
+function metadataMetrics(db: Db) {
+  const metrics = createServiceMetrics('metadata-service');
+  const filesAdded = new Counter({
+    name: 'drive_import_metadata_service_files_added_total',
+    help: 'Listed files recorded, by outcome (pending: to copy; skipped_unchanged: already stored in an earlier job)',
+    labelNames: ['outcome'] as const,
+    registers: [metrics.registry],
+  });
+  const results = new Counter({
+    name: 'drive_import_metadata_service_file_results_total',
+    help: 'Per-file results received from workers, by status (a redelivered result is counted again)',
+    labelNames: ['status'] as const,
+    registers: [metrics.registry],
+  });
+  new Gauge({
+    name: 'drive_import_metadata_service_jobs',
+    help: 'Import jobs by status, counted at scrape time',
+    labelNames: ['status'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const rows = await db.read.importJob.groupBy({ by: ['status'], _count: { _all: true } }).catch(() => null);
+      this.reset();
+      for (const row of rows ?? []) this.set({ status: row.status }, row._count._all);
+    },
+  });
+  return { metrics, filesAdded, results };
+}
+
 export function createMetadataApp({ db, log }: MetadataAppDeps) {
   const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES });
+  const { metrics, filesAdded, results } = metadataMetrics(db);
+  mountMetrics(app, metrics);
 
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
 
@@ -38,7 +73,12 @@ export function createMetadataApp({ db, log }: MetadataAppDeps) {
   app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => c.json(await updateJob(db, c.req.param('id'), c.req.valid('json'))));
   app.get('/jobs/:id/status', async (c) => c.json(await jobStatus(db, c.req.param('id'))));
   app.get('/jobs/:id/files', validate('query', FileListQuery), async (c) => c.json(await listFiles(db, c.req.param('id'), c.req.valid('query'))));
-  app.post('/jobs/:id/files', validate('json', AddFilesRequest), async (c) => c.json(await addFiles(db, c.req.param('id'), c.req.valid('json'))));
+  app.post('/jobs/:id/files', validate('json', AddFilesRequest), async (c) => {
+    const added = await addFiles(db, c.req.param('id'), c.req.valid('json'));
+    filesAdded.inc({ outcome: 'pending' }, added.inserted - added.skipped_unchanged);
+    filesAdded.inc({ outcome: 'skipped_unchanged' }, added.skipped_unchanged);
+    return c.json(added);
+  });
   app.post('/jobs/:id/listing-complete', async (c) => {
     // The body is optional (older callers send none); when present it must be valid.
     const text = await c.req.text();
@@ -52,9 +92,12 @@ export function createMetadataApp({ db, log }: MetadataAppDeps) {
     if (!body.success) throw badRequest(describeZodError(body.error));
     return c.json(await completeListing(db, c.req.param('id'), body.data.enqueued_batch_ids));
   });
-  app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) =>
-    c.json(await recordResults(db, c.req.param('batch_id'), c.req.valid('json'))),
-  );
+  app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {
+    const body = c.req.valid('json');
+    const summary = await recordResults(db, c.req.param('batch_id'), body);
+    for (const r of body.results) results.inc({ status: r.status });
+    return c.json(summary);
+  });
 
   return app;
 }

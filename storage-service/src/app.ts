@@ -1,6 +1,6 @@
 /** Object routes over the storage drivers: read, head, delete, read URLs and health. */
 import { Readable } from 'node:stream';
-import { AppError, badRequest, createServiceApp, health, notFound, type Logger } from '@drive-import/common';
+import { AppError, badRequest, createServiceApp, createServiceMetrics, health, mountMetrics, notFound, type Logger } from '@drive-import/common';
 import { z } from 'zod';
 import {
   assertSafeKey,
@@ -55,6 +55,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
 
 export function createStorageApp(deps: StorageAppDeps) {
   const app = createServiceApp(deps.log);
+  mountMetrics(app, createServiceMetrics('storage-service'));
 
   const driverFor = (requested: string | undefined): StorageDriver => {
     const parsed = ProviderQuery.safeParse(requested ?? deps.defaultProvider);

@@ -1,7 +1,18 @@
 /** Run a worker in-process (tests, scripts/start.ts, benchmarks): `startWorker(config) -> {url, close}`. */
 import { Worker } from 'bullmq';
 import pLimit from 'p-limit';
-import { createLogger, createServiceApp, health, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
+import {
+  createLogger,
+  createServiceApp,
+  createServiceMetrics,
+  health,
+  mountMetrics,
+  QUEUES,
+  redisConnection,
+  serveApp,
+  ServiceClient,
+  type Logger,
+} from '@drive-import/common';
 import { createDriveClient, createDrivePacer } from '@drive-import/drive';
 import { configuredProviders, createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage-service/drivers';
 import type { WorkerConfig } from './config.ts';
@@ -58,21 +69,23 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     // A batch's lock lapses this long after its worker died; then another worker takes it over.
     stalledInterval: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
     lockDuration: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
+    // Stored on each batch it takes (BullMQ's processedBy): which replica copied what.
+    name: metrics.workerId,
   });
   worker.on('failed', (job, err) => log.warn({ batch_id: job?.id, attempts: job?.attemptsMade, err: err.message }, 'batch attempt failed'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   const app = createServiceApp(log);
+  mountMetrics(app, createServiceMetrics('worker', { registry: metrics.registry }));
   app.get('/health', (c) =>
     health(c, 'worker', {
       redis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
       'metadata-service': () => metadata.call('GET', '/health', { timeoutMs: 1500 }),
     }),
   );
-  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   const server = await serveApp(app, { port: options.port ?? config.WORKER_PORT, hostname: config.WORKER_HOST });
   await worker.waitUntilReady();
-  log.info({ url: server.url, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  log.info({ url: server.url, worker_id: metrics.workerId, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   let closing: Promise<void> | undefined;
   const close = async () => {

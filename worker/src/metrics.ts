@@ -1,8 +1,20 @@
+import { hostname } from 'node:os';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One registry per worker instance (tests run several in one process). */
-export function createWorkerMetrics() {
+let started = 0;
+/** `<hostname>-<pid>` (a pod's hostname is its name), `-2`, `-3`... for more workers in one process. */
+export function newWorkerId(): string {
+  started++;
+  return `${hostname()}-${process.pid}${started > 1 ? `-${started}` : ''}`;
+}
+
+/**
+ * One registry per worker instance (tests run several in one process). Every series carries
+ * `worker_id`, so each replica's share stays visible after Prometheus aggregates.
+ */
+export function createWorkerMetrics(workerId: string = newWorkerId()) {
   const registry = new Registry();
+  registry.setDefaultLabels({ worker_id: workerId });
   collectDefaultMetrics({ register: registry, prefix: 'drive_import_worker_' });
   const files = new Counter({
     name: 'drive_import_worker_files_total',
@@ -42,7 +54,7 @@ export function createWorkerMetrics() {
     labelNames: ['how'] as const,
     registers: [registry],
   });
-  return { registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches };
+  return { workerId, registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

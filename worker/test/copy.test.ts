@@ -56,8 +56,9 @@ test('10% 500/503 and a burst of 429s: still every file, exactly once', async ()
     assert.ok(rows.some((r) => r.attempts > 1), 'some files needed more than one try');
     // Rate limits are visible in the metrics, by reason.
     const metrics = await (await fetch(`${worker.url}/metrics`)).text();
-    assert.match(metrics, /drive_import_worker_drive_rate_limited_total\{reason="rateLimitExceeded"\} \d+/);
-    assert.match(metrics, /drive_import_worker_files_total\{status="stored"\} 60/);
+    // Every series carries the worker's id (hostname-pid), so each replica's share stays visible.
+    assert.match(metrics, /drive_import_worker_drive_rate_limited_total\{reason="rateLimitExceeded",worker_id="[^"]+-\d+(-\d+)?"\} \d+/);
+    assert.match(metrics, /drive_import_worker_files_total\{status="stored",worker_id="[^"]+"\} 60/);
   } finally {
     await env.cleanup();
   }

@@ -4,5 +4,6 @@ export * from './errors.ts';
 export * from './http.ts';
 export * from './keys.ts';
 export * from './logger.ts';
+export * from './metrics.ts';
 export * from './queues.ts';
 export * from './service-client.ts';

@@ -113,15 +113,7 @@ export class AzureDriver implements StorageDriver {
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
     try {
-      const p = await this.#blob(key).getProperties();
-      return {
-        key,
-        size: p.contentLength ?? 0,
-        contentType: p.contentType ?? null,
-        md5: p.metadata?.md5 ?? hexOf(p.contentMD5),
-        etag: unquote(p.etag),
-        lastModified: p.lastModified ?? null,
-      };
+      return objectInfo(key, await this.#blob(key).getProperties());
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -134,17 +126,7 @@ export class AzureDriver implements StorageDriver {
       const d = await this.#blob(key).download(0);
       if (!d.readableStreamBody) throw new Error('Azure download returned no Node stream');
       const body = d.readableStreamBody instanceof Readable ? d.readableStreamBody : Readable.from(d.readableStreamBody);
-      return {
-        info: {
-          key,
-          size: d.contentLength ?? 0,
-          contentType: d.contentType ?? null,
-          md5: d.metadata?.md5 ?? hexOf(d.blobContentMD5 ?? d.contentMD5),
-          etag: unquote(d.etag),
-          lastModified: d.lastModified ?? null,
-        },
-        body,
-      };
+      return { info: objectInfo(key, { ...d, contentMD5: d.blobContentMD5 ?? d.contentMD5 }), body };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -180,4 +162,19 @@ export class AzureDriver implements StorageDriver {
   async close(): Promise<void> {
     // The Azure SDK keeps no resources that need closing.
   }
+}
+
+/** What getProperties and download both answer about a blob. */
+function objectInfo(
+  key: string,
+  p: { contentLength?: number; contentType?: string; metadata?: Record<string, string>; contentMD5?: Uint8Array; etag?: string; lastModified?: Date },
+): ObjectInfo {
+  return {
+    key,
+    size: p.contentLength ?? 0,
+    contentType: p.contentType ?? null,
+    md5: p.metadata?.md5 ?? hexOf(p.contentMD5),
+    etag: unquote(p.etag),
+    lastModified: p.lastModified ?? null,
+  };
 }

@@ -131,15 +131,7 @@ export class S3Driver implements StorageDriver {
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        contentType: out.ContentType ?? null,
-        md5: out.Metadata?.md5 ?? null,
-        etag: unquote(out.ETag),
-        lastModified: out.LastModified ?? null,
-      };
+      return objectInfo(key, await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -151,17 +143,7 @@ export class S3Driver implements StorageDriver {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
-      return {
-        info: {
-          key,
-          size: out.ContentLength ?? 0,
-          contentType: out.ContentType ?? null,
-          md5: out.Metadata?.md5 ?? null,
-          etag: unquote(out.ETag),
-          lastModified: out.LastModified ?? null,
-        },
-        body: out.Body,
-      };
+      return { info: objectInfo(key, out), body: out.Body };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -187,4 +169,19 @@ export class S3Driver implements StorageDriver {
   async close(): Promise<void> {
     this.client.destroy();
   }
+}
+
+/** What HEAD and GET both answer about an object. */
+function objectInfo(
+  key: string,
+  out: { ContentLength?: number; ContentType?: string; Metadata?: Record<string, string>; ETag?: string; LastModified?: Date },
+): ObjectInfo {
+  return {
+    key,
+    size: out.ContentLength ?? 0,
+    contentType: out.ContentType ?? null,
+    md5: out.Metadata?.md5 ?? null,
+    etag: unquote(out.ETag),
+    lastModified: out.LastModified ?? null,
+  };
 }
