@@ -1,4 +1,5 @@
 /** Run a worker in-process (tests, scripts/start.ts, benchmarks): `startWorker(config) -> {url, close}`. */
+import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import {
@@ -49,6 +50,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
   const metrics = createWorkerMetrics();
   const shutdown = new AbortController();
+  // Every file in flight listens on it (through its per-try signal): far more than Node's default 10.
+  setMaxListeners(0, shutdown.signal);
 
   const processor = createBatchProcessor({
     drive,

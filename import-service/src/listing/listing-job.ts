@@ -5,6 +5,7 @@
  * At-least-once safe: a walk killed half way and run again re-sends files the metadata-service
  * upserts by (job, drive id), and batch ids come from it, so nothing is duplicated.
  */
+import { setMaxListeners } from 'node:events';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { AppError, JobSummary, ListingCompleteResponse, ListingJobData, type Logger, type ServiceClient } from '@drive-import/common';
 import type { DriveClient, DrivePacer } from '@drive-import/drive';
@@ -44,6 +45,8 @@ export function createListingProcessor(deps: ListingDeps) {
     const log = deps.log.child({ job_id: data.job_id, attempt });
     const walkAbort = new AbortController();
     const signal = deps.shutdown ? AbortSignal.any([walkAbort.signal, deps.shutdown]) : walkAbort.signal;
+    // Every in-flight Drive call, sleep and metadata call listens on it: far more than Node's default 10.
+    setMaxListeners(0, signal);
     const started = performance.now();
     try {
       const summary = await withRetries({ log, signal }, 'PATCH listing', () =>
