@@ -1,7 +1,7 @@
 /** The import-service's /metrics: queue depths read from Redis at scrape time, Drive requests and rate-limit answers. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { waitFor } from '@drive-import/testing';
+import { waitFor, metricSeries as series } from '@drive-import/testing';
 import { startImportService } from '../src/index.ts';
 import { importFolder, startParts, testLog, waitListed, type Parts } from './support.ts';
 
@@ -12,16 +12,6 @@ before(async () => {
 });
 after(() => parts.close());
 
-/** `name{labels} value` lines of a /metrics body, as [labels, value]. */
-function series(text: string, name: string): Array<[Record<string, string>, number]> {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`))
-    .map((l) => {
-      const m = /^[^{]+\{(.*)\} (\S+)$/.exec(l)!;
-      return [Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!])), Number(m[2])];
-    });
-}
 
 test('queue depths, Drive requests and rate-limit answers, and request durations by route', async () => {
   const service = await startImportService(parts.config(), { port: 0, log: testLog });

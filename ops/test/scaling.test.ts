@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { QUEUES, redisConnection, TERMINAL_JOB_STATUSES, type FileListResponse, type JobStatusResponse } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
 import { LOCAL_META_DIR } from '@drive-import/storage-service/drivers';
-import { deletePrefix, findOrStartRedis, startStack, tempDir, uniqueName, waitFor, type StackProcess } from '@drive-import/testing';
+import { deletePrefix, findOrStartRedis, startStack, tempDir, uniqueName, waitFor, type StackProcess, metricSeries as series } from '@drive-import/testing';
 import { read } from './support.ts';
 
 const FILES = 5000;
@@ -42,16 +42,6 @@ function composeEnv(): Record<string, string> {
   return env;
 }
 
-/** `name{labels} value` lines of a /metrics body, as [labels, value]. */
-function series(text: string, name: string): Array<[Record<string, string>, number]> {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`))
-    .map((l) => {
-      const m = /^[^{]+\{(.*)\} (\S+)$/.exec(l)!;
-      return [Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!])), Number(m[2])];
-    });
-}
 
 const scrape = async (url: string) => {
   const res = await fetch(`${url}/metrics`);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError, createLogger, createServiceApp, createServiceMetrics, mountMetrics, queueDepthGauge } from '../src/index.ts';
+import { metricSeries as series } from '@drive-import/testing';
 
 const log = createLogger('metrics-test', 'silent');
 
@@ -19,17 +20,6 @@ function app(service = 'test-service') {
   return { app, metrics };
 }
 
-/** `name{labels} value` lines of a /metrics body, as [labels, value]. */
-function series(text: string, name: string): Array<[Record<string, string>, number]> {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`))
-    .map((l) => {
-      const m = /^[^{]+\{(.*)\} (\S+)$/.exec(l)!;
-      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-      return [labels, Number(m[2])];
-    });
-}
 
 test('request durations are labelled by method, route pattern and status, not the raw path', async () => {
   const { app: a } = app();
