@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3ServerHandle } from '@drive-import/testing';
 import { counterTimeline, type Point, rateSeries } from './measure.ts';
 
@@ -73,20 +73,9 @@ async function download(emulatorUrl: string, id: string): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
 }
 
-export function s3Client(s3: S3ServerHandle): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
 /** Objects in a bucket (count and bytes). */
 export async function bucketUsage(s3: S3ServerHandle, bucket: string): Promise<{ objects: number; bytes: number; newest: number }> {
-  const client = s3Client(s3);
+  const client = s3.client();
   let objects = 0;
   let bytes = 0;
   let newest = 0;
@@ -110,7 +99,7 @@ export async function bucketUsage(s3: S3ServerHandle, bucket: string): Promise<{
 /** The fastest plain script: GET from the emulator, PutObject to the S3 server, `concurrency` at a time. */
 export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: S3ServerHandle, bucket: string, concurrency: number): Promise<BaselineResult> {
   await s3.createBucket(bucket);
-  const client = s3Client(s3);
+  const client = s3.client();
   const counter = counterTimeline();
   const started = performance.now();
   try {

@@ -3,7 +3,7 @@
 // re-import of the unchanged folder copies nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startS3Server, uniqueName } from '@drive-import/testing';
 import { md5, startSystem, type System } from './support.ts';
 
@@ -15,14 +15,7 @@ const bucket = uniqueName('e2e-bucket');
 before(async () => {
   s3 = await startS3Server();
   await s3.createBucket(bucket);
-  client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  client = s3.client();
   // 1 + 4 + 16 folders over 3 levels, ~48 images each: 1,008 images; duplicates and odd names on.
   system = await startSystem(
     { seed: 42, depth: 2, foldersPerFolder: 4, filesPerFolder: 48, imageBytes: 4_000, duplicateNames: true, oddNames: true, extras: true },

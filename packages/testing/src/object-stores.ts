@@ -94,6 +94,8 @@ export interface S3ServerHandle {
   /** The bucket created at start, when `options.bucket` was given. */
   bucket?: string;
   createBucket(name: string): Promise<void>;
+  /** A new client for this server, with the options s3rver needs (path style, checksums only when required). */
+  client(): S3Client;
   stop(): Promise<void>;
 }
 
@@ -115,8 +117,10 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   const endpoint = `http://127.0.0.1:${port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   const region = 'us-east-1';
+  const newClient = () =>
+    new S3Client({ endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   const createBucket = async (name: string) => {
-    const client = new S3Client({ endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const client = newClient();
     try {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     } finally {
@@ -128,6 +132,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     ...credentials,
     region,
     createBucket,
+    client: newClient,
     stop: async () => {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
