@@ -126,7 +126,16 @@ export class AzureDriver implements StorageDriver {
       const d = await this.#blob(key).download(0);
       if (!d.readableStreamBody) throw new Error('Azure download returned no Node stream');
       const body = d.readableStreamBody instanceof Readable ? d.readableStreamBody : Readable.from(d.readableStreamBody);
-      return { info: objectInfo(key, { ...d, contentMD5: d.blobContentMD5 ?? d.contentMD5 }), body };
+      // BlobDownloadResponse exposes its fields as getters: pass them one by one (a spread drops them).
+      const info = objectInfo(key, {
+        contentLength: d.contentLength,
+        contentType: d.contentType,
+        metadata: d.metadata,
+        contentMD5: d.blobContentMD5 ?? d.contentMD5,
+        etag: d.etag,
+        lastModified: d.lastModified,
+      });
+      return { info, body };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
