@@ -16,6 +16,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/common/package.json packages/common/
 COPY packages/drive/package.json packages/drive/
+COPY packages/storage/package.json packages/storage/
+COPY packages/local-stack/package.json packages/local-stack/
 COPY packages/testing/package.json packages/testing/
 COPY tools/drive-emulator/package.json tools/drive-emulator/
 COPY metadata-service/package.json metadata-service/
@@ -72,7 +74,11 @@ RUN mkdir -p /data/db /data/objects && chown -R node:node /data
 COPY --from=build /opt/tsx /opt/tsx
 COPY --from=build /prod/node_modules ./node_modules
 COPY --from=build /app/package.json ./
-COPY --from=build /app/packages ./packages
+# The shared packages the services import, by name: packages/testing (test support, whose own
+# dependencies are dev ones and so not in /prod either) and packages/local-stack (`npm start`) stay out.
+COPY --from=build /app/packages/common ./packages/common
+COPY --from=build /app/packages/drive ./packages/drive
+COPY --from=build /app/packages/storage ./packages/storage
 COPY --from=build /app/tools ./tools
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/frontend ./frontend

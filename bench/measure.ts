@@ -3,6 +3,7 @@
  * and the derived rates. Times are seconds since the POST (or since a baseline started).
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { Accepted } from './servers.ts';
 
@@ -147,3 +148,79 @@ export function counterTimeline(everyMs = 250) {
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Nearest-rank percentile (p in 0..100) of some numbers; null when there are none. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** `INFO <section>` over a plain socket (the bench needs no Redis client of its own): field -> value, null when Redis does not answer. */
+export function redisInfo(url: string, section = 'memory'): Promise<Record<string, string> | null> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(u.port || 6379), u.hostname || '127.0.0.1');
+    let text = '';
+    let settled = false;
+    const done = (v: Record<string, string> | null) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(2000, () => done(null));
+    socket.once('error', () => done(null));
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      // Skip an +OK for AUTH; then a bulk string: $<length>\r\n<body>\r\n.
+      const body = text.replace(/^\+OK\r\n/, '');
+      if (body.startsWith('-')) return done(null);
+      const m = /^\$(\d+)\r\n/.exec(body);
+      if (!m || body.length < m[0].length + Number(m[1])) return;
+      const info: Record<string, string> = {};
+      for (const line of body.slice(m[0].length, m[0].length + Number(m[1])).split('\r\n')) {
+        const i = line.indexOf(':');
+        if (i > 0 && !line.startsWith('#')) info[line.slice(0, i)] = line.slice(i + 1);
+      }
+      done(info);
+    });
+    const auth = u.password ? `AUTH ${u.username ? `${decodeURIComponent(u.username)} ` : ''}${decodeURIComponent(u.password)}\r\n` : '';
+    socket.write(`${auth}INFO ${section}\r\n`);
+  });
+}
+
+/**
+ * The samples of a Prometheus text body whose metric name ends with `suffix` (with or without
+ * labels), e.g. every service's `..._nodejs_eventloop_lag_max_seconds`.
+ */
+export function metricValues(text: string, suffix: string): Array<{ name: string; labels: string; value: number }> {
+  const out: Array<{ name: string; labels: string; value: number }> = [];
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_:][\w:]*)(\{[^}]*\})? (\S+)/.exec(line);
+    if (m && m[1]!.endsWith(suffix)) out.push({ name: m[1]!, labels: m[2] ?? '', value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** GET <url>/metrics as text; null when it does not answer 200 within 5 s. */
+export async function scrapeMetrics(baseUrl: string): Promise<string | null> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? await res.text() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A GET timed from send to the last body byte (ms), with its status. */
+export async function timedGet(url: string, timeoutMs = 10_000): Promise<{ ms: number; status: number; body: string }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await res.text();
+    return { ms: performance.now() - started, status: res.status, body };
+  } catch (err) {
+    return { ms: performance.now() - started, status: 0, body: String(err instanceof Error ? err.message : err) };
+  }
+}

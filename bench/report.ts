@@ -145,3 +145,83 @@ export function markdownReport(meta: Meta, results: ScenarioResult[], jsonPath: 
     '',
   ].join('\n');
 }
+
+const MILLION_START = '<!-- S7-S9: million-file imports (written by bench/report.ts markdownWithMillion) -->';
+const MILLION_END = '<!-- /S7-S9 -->';
+
+/** S7-S9 and their targets, as in the issue "Million-file imports" (what the section shows before a full-size run). */
+const MILLION_TARGETS: Array<[string, string, string]> = [
+  ['S7', 'listing complete (POST -> listing_complete)', '<= 300 s'],
+  ['S7', 'import-service peak RSS', '<= 300 MB'],
+  ['S7', 'metadata-service peak RSS', '<= 400 MB'],
+  ['S7', 'Redis used_memory growth', '<= 150 MB'],
+  ['S7', 'status route during listing, p99 (every 100 ms)', '<= 25 ms'],
+  ['S7', 'files?status=failed page 1 after listing', '<= 50 ms'],
+  ['S8', 'listing complete (POST -> listing_complete)', '<= 90 s'],
+  ['S8', 'every storage_key unique (SQLite, this job)', '200000 rows, 200000 distinct'],
+  ['S8', 'event loop never blocked (max delay, every service, during the listing)', '< 200 ms'],
+  ['S9', 'status route throughput (100 connections, 10 s)', '>= 1000 req/s'],
+  ['S9', 'status route p99', '<= 100 ms'],
+  ['S9', '/health under the same load: every answer 200', '0 non-2xx, 0 errors'],
+];
+
+function millionSection(meta: Meta, results: ScenarioResult[], jsonPath: string | null): string {
+  const measured = results.length > 0 && jsonPath !== null;
+  const rows = measured
+    ? results.flatMap((r) => [
+        ...r.checks.map((c) => `| ${r.id} | ${c.what} | ${c.target} | ${c.actual.replace(/\|/g, '/')} | ${verdict(c.pass)} |`),
+        ...(r.error ? [`| ${r.id} | runs to the end | – | error: ${r.error.split('\n')[0]!.slice(0, 160).replace(/\|/g, '/')} | MISSED |`] : []),
+      ])
+    : MILLION_TARGETS.map(([id, what, target]) => `| ${id} | ${what} | ${target} | pending | pending |`);
+  return [
+    MILLION_START,
+    '## Million-file imports (S7-S9)',
+    '',
+    'From the issue "Million-file imports". `npm run bench million` runs all three (or `S7`, `S8`, `S9` by name; a plain',
+    '`npm run bench` does not). `--files 20000` (or `BENCH_S7_FILES`, `BENCH_S8_FILES`, `BENCH_S9_FILES`) runs a smaller',
+    'smoke version: time targets scale with the size, memory and latency targets do not, and its figures never land here.',
+    '',
+    '- **S7 listing a million files**: 1,000,000 images (2 KB) in 2,000 folders of 500, listing only (no worker process,',
+    '  nothing is copied), with a Redis of its own. Measured: POST -> `listing_complete: true` in the status; peak RSS',
+    '  (VmHWM) of the import-service and metadata-service processes; Redis `used_memory` before/after; the status route',
+    '  through the gateway polled once per 100 ms during the listing (p50/p99); then page 1 of',
+    '  `GET /api/import/jobs/:id/files?status=failed` (median of 5, the cold one shown too).',
+    '- **S8 one folder of 200,000**: a third of them named like a sibling (verbatim, lower-cased, or with `.PNG`),',
+    '  listing only. Measured: POST -> `listing_complete`; `COUNT(*)` and `COUNT(DISTINCT storage_key)` of the job in the',
+    "  metadata-service's SQLite file (read-only); every service's event-loop max delay over the listing (prom-client's",
+    '  `nodejs_eventloop_lag_max_seconds`, scraped just before the POST and after; the never-reset',
+    '  `drive_import_eventloop_delay_max_seconds` is in the results file).',
+    '- **S9 status and /health under load**: after a finished 2,000-file import (worker running, s3rver store),',
+    '  autocannon with 100 connections for 10 s on `GET /api/import/status/:id`, then on the gateway\'s `/health`.',
+    '  Baseline: the same load on a bare `node:http` server in its own process (the load generator\'s ceiling on this box).',
+    '',
+    measured
+      ? `Measured on ${meta.date}: ${meta.machine.cores} cores (${meta.machine.cpu}), ${meta.machine.memory_gb} GB ([raw results](${jsonPath})).`
+      : 'Not measured yet at full size: figures are pending (the listing and batch paths are being rewritten).',
+    '',
+    '| scenario | what | target | measured | result |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...(measured ? results.flatMap((r) => r.notes.map((n) => `- ${r.id}: ${n}`)) : []),
+    MILLION_END,
+    '',
+  ].join('\n');
+}
+
+/**
+ * docs/performance.md = the S1-S6 report, then the S7-S9 section. A run of one group keeps the other
+ * group's part of the existing file; S7-S9 figures are written only from a full-size run (no result
+ * `resized` by --scale, --files or BENCH_<ID>_FILES), else the existing section (or a 'pending' one) stays.
+ */
+export function markdownWithMillion(existing: string, classic: string | null, meta: Meta, million: ScenarioResult[], jsonPath: string): string {
+  const start = existing.indexOf(MILLION_START);
+  const end = existing.indexOf(MILLION_END);
+  const hasSection = start >= 0 && end > start;
+  const oldHead = hasSection ? existing.slice(0, start) : existing;
+  const oldSection = hasSection ? existing.slice(start, end + MILLION_END.length) + '\n' : null;
+  const head = (classic ?? oldHead).replace(/\n*$/, '\n\n');
+  const fullSize = million.length > 0 && meta.scale === 1 && million.every((r) => !r.resized);
+  const section = fullSize ? millionSection(meta, million, jsonPath) : (oldSection ?? millionSection(meta, [], null));
+  return head + section;
+}

@@ -1,5 +1,7 @@
 /**
- * `npm run bench [S1 .. S6 | baselines ...] [--scale 0.1] [--logs] [--docs]`
+ * `npm run bench [S1 .. S9 | baselines | million ...] [--scale 0.1] [--files N] [--logs] [--docs]`
+ * A plain `npm run bench` runs S1-S6 and the baselines; the million-file scenarios S7-S9 run by name
+ * (`million` = all three). `--files N` (or BENCH_S7_FILES, ...) sizes S7-S9 for a smoke run.
  * Starts what it needs on loopback (Redis with its own prefixes, s3rver and the Drive emulator as
  * child processes, the services as processes), runs the scenarios, prints a table and writes
  * bench/results/<date>.json + .svg (a partial or scaled run gets a suffix, so it never overwrites a
@@ -13,8 +15,8 @@ import { connect } from 'node:net';
 import { findOrStartRedis, startS3Server, tempDir } from '@drive-import/testing';
 import { rcloneVersion } from './baselines.ts';
 import { round } from './measure.ts';
-import { jsonReport, markdownReport, type Meta, svgChart, textReport } from './report.ts';
-import { bigFiles, copyGroup, listing, quotaBound, type Ctx, type ScenarioResult } from './scenarios.ts';
+import { jsonReport, markdownReport, markdownWithMillion, type Meta, svgChart, textReport } from './report.ts';
+import { bigFiles, copyGroup, listing, MILLION, millionListing, oneBigFolder, quotaBound, statusUnderLoad, type Ctx, type ScenarioResult } from './scenarios.ts';
 import { REPO_ROOT } from './servers.ts';
 
 const ALL = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
@@ -24,21 +26,26 @@ function parseArgs(argv: string[]) {
   let scale = Number(process.env.BENCH_SCALE ?? 1);
   let logs = false;
   let docs = false;
+  let files: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--scale') scale = Number(argv[++i]);
     else if (a.startsWith('--scale=')) scale = Number(a.slice(8));
+    else if (a === '--files') files = Number(argv[++i]);
+    else if (a.startsWith('--files=')) files = Number(a.slice(8));
+    else if (a === 'million') for (const id of MILLION) ids.add(id);
     else if (a === '--logs') logs = true;
     else if (a === '--docs') docs = true;
-    else if (/^s[1-6]$/i.test(a)) ids.add(a.toUpperCase());
+    else if (/^s[1-9]$/i.test(a)) ids.add(a.toUpperCase());
     else if (a === 'baselines') ids.add('baselines');
-    else throw new Error(`unknown argument ${a}: use S1..S6, baselines, --scale <x>, --logs, --docs`);
+    else throw new Error(`unknown argument ${a}: use S1..S9, baselines, million, --scale <x>, --files <n>, --logs, --docs`);
   }
   if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be a number in (0, 10]');
+  if (files !== undefined && !(Number.isInteger(files) && files > 0)) throw new Error('--files must be a positive whole number');
   const full = ids.size === 0;
   if (full) for (const id of [...ALL, 'baselines']) ids.add(id);
   if (ids.has('S1')) ids.add('baselines'); // S1's targets are relative to the baselines
-  return { ids, scale, logs, docs, full };
+  return { ids, scale, logs, docs, full, files };
 }
 
 function packageVersion(name: string): string | null {
@@ -111,7 +118,7 @@ async function main() {
     },
     concurrency: 16,
   };
-  const ctx: Ctx = { scale: args.scale, redisUrl: redis.url, s3, dir: dir.path, logs: args.logs, concurrency: meta.concurrency, log };
+  const ctx: Ctx = { scale: args.scale, redisUrl: redis.url, s3, dir: dir.path, logs: args.logs, concurrency: meta.concurrency, files: args.files, log };
   log(`scenarios ${[...args.ids].join(', ')} at scale ${args.scale}; ${meta.machine.cores} cores, load ${meta.machine.load_before.join(' ')}`);
 
   const results: ScenarioResult[] = [];
@@ -129,16 +136,22 @@ async function main() {
     if (args.ids.has('S2')) await guard('S2', 'S2 quota-bound', () => quotaBound(ctx));
     if (args.ids.has('S3')) await guard('S3', 'S3 big files', () => bigFiles(ctx));
     if (args.ids.has('S4')) await guard('S4', 'S4 listing', () => listing(ctx));
+    if (args.ids.has('S7')) await guard('S7', 'S7 million-file listing', () => millionListing(ctx));
+    if (args.ids.has('S8')) await guard('S8', 'S8 one big folder', () => oneBigFolder(ctx));
+    if (args.ids.has('S9')) await guard('S9', 'S9 status and /health under load', () => statusUnderLoad(ctx));
   } finally {
     await cleanup();
   }
 
   meta.finished_at = new Date().toISOString();
   meta.machine.load_after = loadavg().map((l) => round(l, 2));
-  const order = ['baselines', ...ALL];
+  const order = ['baselines', ...ALL, ...MILLION];
   results.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 
-  const name = args.full && args.scale === 1 ? meta.date : `${meta.date}-${[...args.ids].filter((i) => i !== 'baselines').join('-') || 'baselines'}${args.scale !== 1 ? `-scale${args.scale}` : ''}`;
+  const name =
+    args.full && args.scale === 1
+      ? meta.date
+      : `${meta.date}-${[...args.ids].filter((i) => i !== 'baselines').join('-') || 'baselines'}${args.scale !== 1 ? `-scale${args.scale}` : ''}${args.files ? `-files${args.files}` : ''}`;
   const resultsDir = `${REPO_ROOT}bench/results`;
   mkdirSync(resultsDir, { recursive: true });
   const jsonFile = `${resultsDir}/${name}.json`;
@@ -150,7 +163,18 @@ async function main() {
   console.log(`results: ${relative(process.cwd(), jsonFile)}, chart: ${relative(process.cwd(), svgFile)}`);
   if (args.full || args.docs) {
     const docsFile = `${REPO_ROOT}docs/performance.md`;
-    writeFileSync(docsFile, markdownReport(meta, results, relative(`${REPO_ROOT}docs`, jsonFile), relative(`${REPO_ROOT}docs`, svgFile)));
+    // S1-S6 and S7-S9 are separate sections: a run of one group keeps the other's figures.
+    const existing = (() => {
+      try {
+        return readFileSync(docsFile, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    const classic = results.filter((r) => !(MILLION as readonly string[]).includes(r.id));
+    const million = results.filter((r) => (MILLION as readonly string[]).includes(r.id));
+    const rel = (f: string) => relative(`${REPO_ROOT}docs`, f);
+    writeFileSync(docsFile, markdownWithMillion(existing, classic.length ? markdownReport(meta, classic, rel(jsonFile), rel(svgFile)) : null, meta, million, rel(jsonFile)));
     console.log(`docs: ${relative(process.cwd(), docsFile)}`);
   }
   // Never leave a stray child: the testing helpers kill theirs on exit too.

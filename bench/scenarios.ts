@@ -3,12 +3,16 @@
  * measures, stops it again, and returns rows for the table, series for the chart and target checks.
  * Sizes scale with ctx.scale (1 = the sizes of the spec); time targets scale with them.
  */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { S3ServerHandle } from '@drive-import/testing';
-import { uniqueName } from '@drive-import/testing';
+import { findOrStartRedis, freePort, uniqueName } from '@drive-import/testing';
 import { bareCopyLoop, bucketUsage, ensureRclone, listDriveFiles, rcloneCopy, writeLocalCopy, type BaselineResult } from './baselines.ts';
-import { followJob, procMemory, rateSeries, round, sustainedRate, type Followed, type Point } from './measure.ts';
-import { postImport, startEmulator, startPipeline, type EmulatorChild, type EmulatorSpec, type Pipeline } from './servers.ts';
+import { followJob, metricValues, percentile, procMemory, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
+import { postImport, REPO_ROOT, startEmulator, startPipeline, type EmulatorChild, type EmulatorSpec, type Pipeline } from './servers.ts';
 
 export interface Ctx {
   scale: number;
@@ -18,6 +22,8 @@ export interface Ctx {
   logs: boolean;
   /** WORKER_CONCURRENCY of a default worker: also the baselines' concurrency. */
   concurrency: number;
+  /** --files N: the size of the million-file scenarios (S7-S9) instead of the spec's, for smoke runs. */
+  files?: number;
   log(message: string): void;
 }
 
@@ -45,6 +51,8 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
   notes: string[];
   error?: string;
+  /** True when the sizes differ from the spec's (--scale, --files, BENCH_<ID>_FILES): not for the docs. */
+  resized?: boolean;
 }
 
 export const newResult = (id: string, title: string): ScenarioResult => ({ id, title, rows: [], checks: [], series: [], figures: {}, notes: [] });
@@ -373,6 +381,354 @@ export async function listing(ctx: Ctx): Promise<ScenarioResult> {
   } finally {
     await pipe?.stop();
     await emulator.stop();
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// S7-S9: million-file imports (issue "Million-file imports")
+// ---------------------------------------------------------------------------------------------
+
+/** Scenarios of the million-file group (not in a plain `npm run bench`: run them by name or with `million`). */
+export const MILLION = ['S7', 'S8', 'S9'] as const;
+
+/**
+ * Files for a million-file scenario: `--files N`, else BENCH_<ID>_FILES, else the spec's size times
+ * --scale. `factor` is the share of the spec's size (time targets scale with it).
+ */
+export function millionSize(ctx: Ctx, id: string, full: number, min: number): { files: number; factor: number; overridden: boolean } {
+  const env = Number(process.env[`BENCH_${id}_FILES`]);
+  const files = ctx.files ?? (Number.isInteger(env) && env > 0 ? env : scaled(ctx, full, min));
+  return { files, factor: files / full, overridden: files !== full };
+}
+
+/** The pids of the named services of a pipeline. */
+const pidsOf = (pipe: Pipeline, names: string[]) => Object.fromEntries(pipe.stack.processes.filter((p) => names.includes(p.name)).map((p) => [p.name, p.child.pid!]));
+const usedMemory = async (url: string) => {
+  const v = Number((await redisInfo(url, 'memory'))?.used_memory);
+  return Number.isFinite(v) ? v : null;
+};
+const ms = (n: number | null | undefined) => `${fmt(n)} ms`;
+
+/** A Redis of the scenario's own (so other users of a shared one do not move used_memory), or the bench's. */
+async function ownRedis(ctx: Ctx): Promise<{ url: string; own: boolean; stop(): Promise<void> }> {
+  try {
+    // A URL where nothing answers makes findOrStartRedis start a redis-server on a free port.
+    const r = await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
+    return { url: r.url, own: true, stop: r.stop };
+  } catch {
+    return { url: ctx.redisUrl, own: false, stop: async () => {} };
+  }
+}
+
+/**
+ * Every service's event-loop max. `window`: prom-client's nodejs_eventloop_lag_max_seconds, which it
+ * resets at each scrape (so after a scrape at the start it covers just the scenario); `sinceStart`:
+ * drive_import_eventloop_delay_max_seconds (packages/common metrics), never reset.
+ */
+async function loopMax(urls: Record<string, string>): Promise<Record<string, { windowMs: number | null; sinceStartMs: number | null }>> {
+  const out: Record<string, { windowMs: number | null; sinceStartMs: number | null }> = {};
+  for (const [name, url] of Object.entries(urls)) {
+    const text = await scrapeMetrics(url);
+    const pick = (suffix: string) => {
+      const v = text ? metricValues(text, suffix).map((x) => x.value) : [];
+      return v.length ? Math.max(...v) * 1000 : null;
+    };
+    out[name] = { windowMs: pick('nodejs_eventloop_lag_max_seconds'), sinceStartMs: pick('drive_import_eventloop_delay_max_seconds') };
+  }
+  return out;
+}
+
+/** S7: 1,000,000 files in 2,000 folders (500 each), listing only: time, memory, Redis, status and files routes. */
+export async function millionListing(ctx: Ctx): Promise<ScenarioResult> {
+  const { files, factor, overridden } = millionSize(ctx, 'S7', 1_000_000, 1000);
+  const folders = Math.max(1, Math.ceil(files / 500));
+  const spec: EmulatorSpec = { files, folders, imageBytes: 2_000, seed: 7 };
+  const r = newResult('S7', `S7 million-file listing: ${files} files in ${folders} folders, no worker`);
+  r.resized = overridden;
+  if (overridden) r.notes.push(`sizes overridden (${files} files, ${fmt(factor * 100, 2)} % of the spec): time targets scaled, memory and latency targets not; not a measurement of the issue's targets`);
+  ctx.log(`S7: emulator with ${files} images in ${folders} folders`);
+  const genStarted = performance.now();
+  const emulator = await startEmulator(spec);
+  ctx.log(`S7: emulator ready in ${fmt((performance.now() - genStarted) / 1000)} s (pid ${emulator.pid}, RSS ${mb(procMemory(emulator.pid)?.rssKb ?? 0)} MB)`);
+  const redis = await ownRedis(ctx);
+  if (!redis.own) r.notes.push('no redis-server to start a private Redis: used_memory is the shared one and may include other traffic');
+  let pipe: Pipeline | null = null;
+  try {
+    pipe = await startPipeline({ redisUrl: redis.url, dir: ctx.dir, emulatorUrl: emulator.url, s3: ctx.s3, bucket: uniqueName('s7'), requestsPerSecond: 100_000, withWorkers: false, logs: ctx.logs });
+    const pids = pidsOf(pipe, ['import-service', 'metadata-service']);
+    const redisBefore = await usedMemory(redis.url);
+    const job = await postImport(pipe.stack.gatewayUrl, emulator.folderUrl);
+    const limit = 300 * factor;
+    const deadline = job.postedAt + 60_000 + 2 * limit * 1000;
+    const latencies: number[] = [];
+    const peakRss: Record<string, number> = {};
+    const samples: Array<{ t: number; done: number }> = [];
+    let listingSeconds: number | null = null;
+    let last: JobStatusResponse | null = null;
+    let failedPolls = 0;
+    let lastLog = 0;
+    // The status route once per 100 ms (a slow answer delays the next poll, never overlaps it).
+    while (Date.now() < deadline) {
+      const asked = Date.now();
+      const res = await timedGet(job.statusUrl);
+      const t = (Date.now() - job.postedAt) / 1000;
+      for (const [name, pid] of Object.entries(pids)) {
+        const m = procMemory(pid);
+        if (m) peakRss[name] = Math.max(peakRss[name] ?? 0, m.hwmKb, m.rssKb);
+      }
+      if (res.status === 200) {
+        latencies.push(res.ms);
+        last = JSON.parse(res.body) as JobStatusResponse;
+        samples.push({ t, done: last.total });
+        if (t - lastLog >= 5) {
+          lastLog = t;
+          ctx.log(`  S7: ${last.status} listed ${last.total} at ${fmt(t)} s, status p99 so far ${ms(percentile(latencies, 99))}`);
+        }
+        if (last.listing_complete) {
+          listingSeconds = t;
+          break;
+        }
+        if (TERMINAL_JOB_STATUSES.includes(last.status)) break;
+      } else failedPolls++;
+      if (pipe.crashed[0]) throw new Error(`gave up: ${pipe.crashed[0]}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - asked))));
+    }
+    const redisAfter = await usedMemory(redis.url);
+    const redisPeak = redis.own ? Number((await redisInfo(redis.url, 'memory'))?.used_memory_peak) : NaN;
+    for (const [name, pid] of Object.entries(pids)) peakRss[name] = Math.max(peakRss[name] ?? 0, procMemory(pid)?.hwmKb ?? 0);
+
+    // The failed files, page 1 (no cursor): once cold, then four more.
+    const filesUrl = `${pipe.stack.gatewayUrl}/api/import/jobs/${job.jobId}/files?status=failed&per_page=100`;
+    const filesTimes: number[] = [];
+    let filesStatus = 0;
+    for (let i = 0; i < 5; i++) {
+      const res = await timedGet(filesUrl);
+      filesStatus = res.status;
+      if (res.status === 200) filesTimes.push(res.ms);
+    }
+
+    const total = last?.total ?? 0;
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const growthMb = redisBefore !== null && redisAfter !== null ? (redisAfter - redisBefore) / 2 ** 20 : null;
+    const peakGrowthMb = Number.isFinite(redisPeak) && redisBefore !== null ? (redisPeak - redisBefore) / 2 ** 20 : null;
+    r.rows.push({ label: 'S7 listing, POST -> listing_complete', files: total, seconds: listingSeconds, fps: listingSeconds ? total / listingSeconds : null, detail: `${folders} folders, files listed/s (no worker), status polled every 100 ms` });
+    r.series.push({ label: 'S7 listing (files listed/s)', points: rateSeries(samples) });
+    r.checks.push(check('every file listed', `${files}`, `${total} (${last?.status ?? 'no answer'})`, total === files && last?.listing_complete === true));
+    r.checks.push(check('listing complete (POST -> listing_complete)', `<= ${fmt(limit)} s`, `${fmt(listingSeconds)} s`, listingSeconds !== null && listingSeconds <= limit));
+    r.checks.push(check('import-service peak RSS', '<= 300 MB', `${mb(peakRss['import-service'] ?? 0)} MB`, (peakRss['import-service'] ?? 0) > 0 && peakRss['import-service']! <= 300 * 1024));
+    r.checks.push(check('metadata-service peak RSS', '<= 400 MB', `${mb(peakRss['metadata-service'] ?? 0)} MB`, (peakRss['metadata-service'] ?? 0) > 0 && peakRss['metadata-service']! <= 400 * 1024));
+    r.checks.push(
+      check('Redis used_memory growth', '<= 150 MB', `${fmt(growthMb)} MB (peak ${peakGrowthMb === null ? '–' : `+${fmt(peakGrowthMb)}`} MB)`, growthMb !== null && growthMb <= 150 && (peakGrowthMb === null || peakGrowthMb <= 150)),
+    );
+    r.checks.push(check('status route during listing, p99 (every 100 ms)', '<= 25 ms', `p50 ${ms(p50)}, p99 ${ms(p99)} (${latencies.length} polls, ${failedPolls} failed)`, p99 !== null && p99 <= 25 && failedPolls === 0));
+    r.checks.push(
+      check('files?status=failed page 1 after listing (median of 5)', '<= 50 ms', filesTimes.length ? `${ms(percentile(filesTimes, 50))} (cold ${ms(filesTimes[0])})` : `HTTP ${filesStatus}`, filesTimes.length === 5 && percentile(filesTimes, 50)! <= 50),
+    );
+    r.figures = {
+      files: total,
+      folders,
+      listing_seconds: listingSeconds,
+      peak_rss_kb: peakRss,
+      redis_used_memory_before: redisBefore,
+      redis_used_memory_after: redisAfter,
+      redis_growth_mb: growthMb,
+      redis_peak_growth_mb: peakGrowthMb,
+      private_redis: redis.own,
+      status_ms: { p50, p99, max: latencies.length ? Math.max(...latencies) : null, polls: latencies.length, failed: failedPolls },
+      files_failed_page1_ms: filesTimes,
+      emulator_rss_kb: procMemory(emulator.pid)?.hwmKb ?? null,
+    };
+    r.notes.push('the status route is polled through the gateway, sequentially, one request per 100 ms (a slow answer delays the next)');
+  } catch (err) {
+    r.error = String(err instanceof Error ? err.message : err);
+  } finally {
+    await pipe?.stop();
+    await emulator.stop();
+    await redis.stop();
+  }
+  return r;
+}
+
+/** SQLite path of a pipeline's DATABASE_URL (file:...). */
+const sqlitePath = (pipe: Pipeline) => (pipe.stack.env.DATABASE_URL ?? '').replace(/^file:/, '');
+
+/** The files of a job by storage_key, read straight from the metadata-service's SQLite file (read-only). */
+function storageKeyCounts(dbPath: string, jobId: string): { rows: number; distinct: number; distinctNoCase: number } {
+  // better-sqlite3 is the metadata-service's dependency: resolve it from there.
+  const Database = createRequire(`${REPO_ROOT}metadata-service/package.json`)('better-sqlite3') as new (path: string, o: { readonly: boolean; fileMustExist: boolean }) => {
+    prepare(sql: string): { get(...args: unknown[]): Record<string, number> };
+    close(): void;
+  };
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT storage_key) AS d, COUNT(DISTINCT lower(storage_key)) AS dn FROM files WHERE job_id = ?').get(jobId);
+    return { rows: row.n!, distinct: row.d!, distinctNoCase: row.dn! };
+  } finally {
+    db.close();
+  }
+}
+
+/** S8: 200,000 files in one folder, a third named like a sibling: listed in time, storage keys unique, no event loop blocked. */
+export async function oneBigFolder(ctx: Ctx): Promise<ScenarioResult> {
+  const { files, factor, overridden } = millionSize(ctx, 'S8', 200_000, 1000);
+  const spec: EmulatorSpec = { files, folders: 1, imageBytes: 2_000, seed: 8, nameCollisions: 1 / 3 };
+  const r = newResult('S8', `S8 one big folder: ${files} files, a third named like a sibling (same name or another case)`);
+  r.resized = overridden;
+  if (overridden) r.notes.push(`sizes overridden (${files} files, ${fmt(factor * 100, 2)} % of the spec): the time target is scaled, the others are not`);
+  ctx.log(`S8: emulator with ${files} images in one folder, 1/3 colliding names`);
+  const emulator = await startEmulator(spec);
+  let pipe: Pipeline | null = null;
+  try {
+    pipe = await startPipeline({ redisUrl: ctx.redisUrl, dir: ctx.dir, emulatorUrl: emulator.url, s3: ctx.s3, bucket: uniqueName('s8'), requestsPerSecond: 100_000, withWorkers: false, logs: ctx.logs });
+    const urls = Object.fromEntries(pipe.stack.processes.map((p) => [p.name, p.url]));
+    await loopMax(urls); // resets prom-client's per-scrape max: what follows covers the listing only
+    const job = await postImport(pipe.stack.gatewayUrl, emulator.folderUrl);
+    const limit = 90 * factor;
+    let lastLog = 0;
+    const followed = await followJob(job, {
+      timeoutMs: 60_000 + 2 * limit * 1000,
+      everyMs: 250,
+      until: (s) => s.listing_complete,
+      abortIf: () => pipe!.crashed[0],
+      onSample: (s) => {
+        if (s.t - lastLog < 5) return;
+        lastLog = s.t;
+        ctx.log(`  S8: ${s.status} listed ${s.total} at ${fmt(s.t)} s`);
+      },
+    });
+    const loops = await loopMax(urls);
+    const seconds = followed.listingSeconds;
+    const total = followed.final.total;
+    let keys: ReturnType<typeof storageKeyCounts> | null = null;
+    let keysError: string | null = null;
+    try {
+      keys = storageKeyCounts(sqlitePath(pipe), job.jobId);
+    } catch (err) {
+      keysError = String(err instanceof Error ? err.message : err);
+    }
+    r.rows.push({ label: 'S8 listing, POST -> listing_complete', files: total, seconds, fps: seconds ? total / seconds : null, detail: '1 folder, files listed/s (no worker)' });
+    r.series.push({ label: 'S8 one folder (files listed/s)', points: rateSeries(followed.samples.map((s) => ({ t: s.t, done: s.total }))) });
+    r.checks.push(check('every file listed', `${files}`, `${total} (${followed.final.status})`, total === files && followed.final.listing_complete));
+    r.checks.push(check('listing complete (POST -> listing_complete)', `<= ${fmt(limit)} s`, `${fmt(seconds)} s`, seconds !== null && seconds <= limit));
+    r.checks.push(
+      check(
+        'every storage_key unique (SQLite, this job)',
+        `${files} rows, ${files} distinct`,
+        keys ? `${keys.rows} rows, ${keys.distinct} distinct` : `not read: ${keysError}`,
+        keys !== null && keys.rows === files && keys.distinct === keys.rows,
+      ),
+    );
+    if (keys) r.checks.push(check('storage_key unique ignoring case (for case-insensitive stores)', 'info', `${keys.distinctNoCase} of ${keys.rows} distinct`, null));
+    const worst = Object.entries(loops).map(([name, l]) => ({ name, ms: l.windowMs }));
+    const missing = worst.filter((w) => w.ms === null).map((w) => w.name);
+    const top = worst.filter((w) => w.ms !== null).sort((a, b) => b.ms! - a.ms!);
+    r.checks.push(
+      check(
+        'event loop never blocked (max delay, every service, during the listing)',
+        '< 200 ms',
+        `${top.map((w) => `${w.name} ${fmt(w.ms, 0)}`).join(', ')} ms${missing.length ? `; no metric from ${missing.join(', ')}` : ''}`,
+        top.length > 0 && missing.length === 0 && top[0]!.ms! < 200,
+      ),
+    );
+    r.notes.push('event loop: prom-client nodejs_eventloop_lag_max_seconds scraped just before the POST (it resets per scrape) and after listing_complete; since-start maxima (start-up included) in the results file');
+    r.figures = { seconds, files: total, storage_keys: keys, event_loop_max_ms: loops, status_route_median_ms: followed.statusMs };
+  } catch (err) {
+    r.error = String(err instanceof Error ? err.message : err);
+  } finally {
+    await pipe?.stop();
+    await emulator.stop();
+  }
+  return r;
+}
+
+/** A trivial HTTP server in its own process: the load generator's ceiling on this box (S9's baseline). */
+async function bareServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const script = `const body = JSON.stringify({ status: 'ok' });
+require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); s.end(body); })
+  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+async function load(url: string, connections: number, seconds: number): Promise<LoadResult> {
+  const res = await autocannon({ url, connections, duration: seconds, timeout: 10 });
+  return {
+    rps: res.requests.average,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    requests: res.requests.total,
+    non2xx: res.non2xx,
+    errors: res.errors,
+    timeouts: res.timeouts,
+  };
+}
+
+const loadDetail = (l: LoadResult) => `${fmt(l.rps, 0)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, ${l.requests} requests, ${l.non2xx} non-2xx, ${l.errors} errors`;
+
+/** S9: after a finished 2,000-file import, the status route and /health under 100 connections (autocannon). */
+export async function statusUnderLoad(ctx: Ctx): Promise<ScenarioResult> {
+  const { files, overridden } = millionSize(ctx, 'S9', 2000, 200);
+  const seconds = Number(process.env.BENCH_S9_SECONDS) > 0 ? Number(process.env.BENCH_S9_SECONDS) : 10;
+  const connections = 100;
+  const spec: EmulatorSpec = { files, folders: 10, imageBytes: 20_000, seed: 9 };
+  const r = newResult('S9', `S9 status and /health under load: ${connections} connections x ${seconds} s after a ${files}-file import`);
+  r.resized = overridden || seconds !== 10;
+  if (overridden) r.notes.push(`import size overridden (${files} files); the load targets are absolute`);
+  ctx.log(`S9: emulator with ${files} images`);
+  const emulator = await startEmulator(spec);
+  let pipe: Pipeline | null = null;
+  const bare = await bareServer();
+  try {
+    pipe = await startPipeline({ redisUrl: ctx.redisUrl, dir: ctx.dir, emulatorUrl: emulator.url, s3: ctx.s3, bucket: uniqueName('s9'), requestsPerSecond: 100_000, logs: ctx.logs });
+    const run = await runImport(ctx, pipe, emulator, 120_000 + 300_000 * (files / 2000), 'S9');
+    r.checks.push(completeCheck(run, files));
+    const statusUrl = `${pipe.stack.gatewayUrl}/api/import/status/${run.followed.final.job_id}`;
+    ctx.log(`S9: baseline, a bare node:http server, ${connections} connections x ${seconds} s`);
+    const baseline = await load(bare.url, connections, seconds);
+    ctx.log(`S9: GET /api/import/status/:id, ${connections} connections x ${seconds} s`);
+    const status = await load(statusUrl, connections, seconds);
+    ctx.log(`S9: GET /health, ${connections} connections x ${seconds} s`);
+    const health = await load(`${pipe.stack.gatewayUrl}/health`, connections, seconds);
+    const ratio = baseline.rps ? status.rps / baseline.rps : null;
+    r.rows.push({ label: 'S9 bare node:http server (baseline)', files: null, seconds, fps: null, detail: loadDetail(baseline) });
+    r.rows.push({ label: 'S9 GET /api/import/status/:id', files: null, seconds, fps: null, detail: loadDetail(status) });
+    r.rows.push({ label: 'S9 GET /health (gateway)', files: null, seconds, fps: null, detail: loadDetail(health) });
+    r.checks.push(check('status route throughput', '>= 1000 req/s', `${fmt(status.rps, 0)} req/s (${fmt(ratio === null ? null : ratio * 100, 1)} % of a bare server's ${fmt(baseline.rps, 0)})`, status.rps >= 1000));
+    r.checks.push(check('status route p99', '<= 100 ms', ms(status.p99), status.p99 <= 100));
+    r.checks.push(check('status route answers', '0 non-2xx, 0 errors', `${status.non2xx} non-2xx, ${status.errors} errors of ${status.requests}`, status.non2xx === 0 && status.errors === 0));
+    r.checks.push(check('/health under the same load: every answer 200', '0 non-2xx, 0 errors', `${health.non2xx} non-2xx, ${health.errors} errors of ${health.requests}`, health.requests > 0 && health.non2xx === 0 && health.errors === 0));
+    r.notes.push('autocannon runs in the bench process on the same 2 cores as the services; the bare server row is its ceiling here');
+    r.figures = { files, connections, seconds, baseline, status, health, status_vs_bare: ratio };
+  } catch (err) {
+    r.error = String(err instanceof Error ? err.message : err);
+  } finally {
+    await pipe?.stop();
+    await emulator.stop();
+    await bare.stop();
   }
   return r;
 }

@@ -17,6 +17,8 @@ export interface EmulatorSpec {
   /** Requests per second the emulator answers before it answers 429. */
   quotaPerSecond?: number;
   seed?: number;
+  /** Share of the images named like a sibling (verbatim or another case), 0..1. */
+  nameCollisions?: number;
 }
 
 export interface EmulatorStats {
@@ -43,6 +45,7 @@ export function emulatorArgs(spec: EmulatorSpec): string[] {
   const args = ['--port', '0', '--files', String(spec.files), '--folders', String(spec.folders), '--image-bytes', String(spec.imageBytes), '--seed', String(spec.seed ?? 1)];
   if (spec.latencyMs) args.push('--latency-ms', String(spec.latencyMs));
   if (spec.quotaPerSecond) args.push('--quota', String(spec.quotaPerSecond));
+  if (spec.nameCollisions) args.push('--name-collisions', String(spec.nameCollisions));
   return args;
 }
 

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createLogger, type JobStatusResponse, TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
-import { findOrStartRedis, startStack } from '@drive-import/testing';
+import { findOrStartRedis, startStack } from '@drive-import/local-stack';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);

@@ -11,15 +11,16 @@ import {
   createServiceMetrics,
   FileListQuery,
   FileListResponse,
-  health,
+  type HealthOptions,
   HealthResponse,
+  healthRoute,
   JobId,
   JobListResponse,
   JobStatusResponse,
   type Logger,
   mountMetrics,
   PageQuery,
-  ServiceClient,
+  type ServiceClient,
   type ServiceMetrics,
 } from '@drive-import/common';
 import { createBullBoard } from '@bull-board/api';
@@ -43,6 +44,8 @@ export interface GatewayDeps {
   frontendDir?: string;
   /** Default: a fresh registry with the gateway's HTTP and process metrics. */
   metrics?: ServiceMetrics;
+  /** Caching of the downstream health checks (default: 2 s TTL, 2 s per check). */
+  health?: HealthOptions;
   /** The bull-board queue dashboard at /admin/queues, behind a bearer token. Omitted: off (404). */
   admin?: { token: string; queues: readonly Queue[] };
 }
@@ -103,12 +106,19 @@ export function createGatewayApp(deps: GatewayDeps) {
     return c.json(body);
   });
 
-  app.get('/health', (c) =>
-    health(c, 'gateway', {
-      'import-service': () => importService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-      'metadata-service': () => metadataService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-      'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-    }),
+  // Each service's /health is asked at most once per TTL, however many callers (load balancers,
+  // probes, a load test) hit this one: concurrent calls share the in-flight check.
+  app.get(
+    '/health',
+    healthRoute(
+      'gateway',
+      {
+        'import-service': () => importService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+        'metadata-service': () => metadataService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+        'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+      },
+      deps.health,
+    ),
   );
 
   app.use('/*', serveStatic({ root: deps.frontendDir ?? FRONTEND_DIR }));

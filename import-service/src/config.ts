@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { batchEnv, ConfigError, driveEnv, loadConfig, loggingEnv, portsEnv, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
-
-const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+import { batchEnv, ConfigError, driveEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
 
 export const importConfigShape = {
   ...loggingEnv,

@@ -3,7 +3,7 @@
  * pacer, retry retryable failures with jittered backoff, and on a rate-limit answer pause every
  * replica (pacer.backoff), not just this one.
  */
-import { backoffDelay, classifyDriveError, sleep, type DriveFailure, type DrivePacer } from '@drive-import/drive';
+import { classifyDriveError, retryWithBackoff, type DriveFailure, type DrivePacer } from '@drive-import/drive';
 import type { Logger } from '@drive-import/common';
 
 /** A Drive call that failed for good: either not retryable or out of attempts. */
@@ -28,20 +28,29 @@ export interface DriveCallOptions {
 }
 
 export async function driveCall<T>(fn: () => Promise<T>, options: DriveCallOptions): Promise<T> {
-  const maxAttempts = options.maxAttempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    await options.pacer.acquire(options.signal);
-    try {
-      return await fn();
-    } catch (err) {
-      options.signal?.throwIfAborted();
-      const failure = classifyDriveError(err);
-      if (!failure.retryable || attempt >= maxAttempts) throw new DriveCallError(failure);
-      const delay = backoffDelay(attempt, { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, retryAfterMs: failure.retryAfterMs });
-      options.log?.warn({ what: options.what, attempt, status: failure.status, reason: failure.reason, delay_ms: Math.round(delay) }, 'drive call failed, retrying');
-      // Best effort: if Redis is unreachable the retry below still waits locally.
-      if (failure.rateLimited) await options.pacer.backoff(delay).catch(() => {});
-      await sleep(delay, options.signal);
-    }
-  }
+  const { pacer, signal } = options;
+  return retryWithBackoff(
+    async () => {
+      await pacer.acquire(signal);
+      try {
+        return await fn();
+      } catch (err) {
+        throw new DriveCallError(classifyDriveError(err));
+      }
+    },
+    {
+      attempts: options.maxAttempts ?? 6,
+      baseMs: options.baseDelayMs,
+      maxMs: options.maxDelayMs,
+      signal,
+      shouldRetry: (err) => err instanceof DriveCallError && err.failure.retryable,
+      retryAfterMs: (err) => (err instanceof DriveCallError ? err.failure.retryAfterMs : null),
+      onRetry: async (err, attempt, delayMs) => {
+        const { failure } = err as DriveCallError;
+        options.log?.warn({ what: options.what, attempt, status: failure.status, reason: failure.reason, delay_ms: Math.round(delayMs) }, 'drive call failed, retrying');
+        // Best effort: if Redis is unreachable the retry still waits locally.
+        if (failure.rateLimited) await pacer.backoff(delayMs).catch(() => {});
+      },
+    },
+  );
 }

@@ -109,7 +109,6 @@ export async function startImportService(config: ImportConfig, options: StartImp
       drive,
       pacer,
       metadata,
-      copyQueue,
       log,
       concurrency: config.LISTING_CONCURRENCY,
       keyPrefix: config.STORAGE_KEY_PREFIX,

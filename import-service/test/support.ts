@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import {
   CopyBatch,
+  CopyBatchRef,
   FileListResponse,
   JobSummary,
   QUEUES,
@@ -45,6 +46,8 @@ export async function startParts(tree: DriveTree | TreeSpec, faults: Faults = {}
   const metadataService = await startMetadataService({
     databaseUrl: `file:${join(dir.path, 't.db')}`,
     port: 0,
+    redisUrl: redis.url,
+    queuePrefix: prefix,
     log: createLogger('metadata-service', process.env.TEST_LOGS ? 'info' : 'silent'),
   });
   const env: Record<string, string> = {
@@ -116,21 +119,29 @@ export async function waitListed(parts: Parts, jobId: string, timeoutMs = 120_00
 /** Every file row of a job, through the metadata API. */
 export async function allFiles(parts: Parts, jobId: string): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
-  for (let page = 1; ; page++) {
-    const res = await parts.metadata.call('GET', `/jobs/${jobId}/files`, { query: { page, per_page: 1000 }, schema: FileListResponse });
-    out.push(...res.files);
-    if (out.length >= res.total || res.files.length === 0) return out;
-  }
+  let cursor: string | null = null;
+  do {
+    const query: Record<string, string | number> = cursor ? { per_page: 1000, cursor } : { per_page: 1000 };
+    const res: FileListResponse = await parts.metadata.call('GET', `/jobs/${jobId}/files`, { query, schema: FileListResponse });
+    for (const f of res.files) out.push(f);
+    cursor = res.next_cursor;
+  } while (cursor);
+  return out;
 }
 
-/** Every copy batch on the copy queue (nobody consumes it in these tests), keyed by BullMQ job id. */
+/**
+ * Every copy batch on the copy queue (nobody consumes it in these tests), keyed by BullMQ job id,
+ * with its files as a worker gets them from the metadata-service.
+ */
 export async function copyBatches(parts: Parts): Promise<Map<string, CopyBatch>> {
   const jobs = await parts.copyQueue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'paused']);
   const out = new Map<string, CopyBatch>();
   for (const j of jobs) {
     if (!j?.id) continue;
     if (out.has(j.id)) throw new Error(`copy job ${j.id} listed twice`);
-    out.set(j.id, CopyBatch.parse(j.data));
+    const ref = CopyBatchRef.parse(j.data);
+    if (ref.batch_id !== j.id) throw new Error(`copy job ${j.id} carries batch ${ref.batch_id}`);
+    out.set(j.id, await parts.metadata.call('GET', `/batches/${ref.batch_id}`, { schema: CopyBatch }));
   }
   return out;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ListedFile } from '@drive-import/common';
 import { createDriveClient, createDrivePacer, type DrivePacer } from '@drive-import/drive';
-import { startDriveEmulator, type DriveEmulator } from '@drive-import/drive-emulator';
+import { DriveTree, startDriveEmulator, type DriveEmulator } from '@drive-import/drive-emulator';
 import { deletePrefix, findOrStartRedis, uniqueName, type RedisHandle } from '@drive-import/testing';
 import { DriveCallError } from '../src/drive-call.ts';
 import { walkFolderTree } from '../src/listing/walk.ts';
@@ -79,5 +79,50 @@ describe('walkFolderTree', () => {
       walk(async () => {}, { failNext: { count: 1000, status: 404, reason: 'notFound', kind: 'list' } }),
       (err: unknown) => err instanceof DriveCallError && err.failure.status === 404 && !err.failure.retryable,
     );
+  });
+});
+
+describe('walkFolderTree failing part way', () => {
+  it('a shortcut target that runs out of retries fails the walk cleanly: no subfolder walk is left unhandled', async () => {
+    const redis = await findOrStartRedis();
+    const prefix = uniqueName('t');
+    // Shortcuts in the root and in a subfolder whose targets cannot be read (500 on every get).
+    const tree = DriveTree.fromList([
+      { type: 'image', path: 'a/deep/t1.png' },
+      { type: 'image', path: 'a/deep/t2.png' },
+      { type: 'shortcut', path: 'r.png', target: 'a/deep/t1.png' },
+      { type: 'shortcut', path: 'a/s.png', target: 'a/deep/t2.png' },
+      { type: 'image', path: 'b/x.png' },
+    ]);
+    const emulator = await startDriveEmulator({ tree, faults: { failNext: { count: 100_000, status: 500, kind: 'get' } } });
+    const pacer = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: 100_000 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await assert.rejects(
+        walkFolderTree({
+          drive: createDriveClient({ rootUrl: emulator.url }),
+          pacer,
+          log: testLog,
+          concurrency: 4,
+          rootFolderId: emulator.rootId,
+          resourceKey: null,
+          keyPrefix: 'p',
+          onFiles: async () => {},
+          maxAttempts: 2,
+        }),
+        (err: unknown) => err instanceof DriveCallError && err.failure.status === 500,
+      );
+      // Long enough for every sibling walk still running to settle.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.deepEqual(unhandled.map(String), []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await pacer.close();
+      await emulator.close();
+      await deletePrefix(redis.url, prefix);
+      await redis.stop();
+    }
   });
 });

@@ -1,31 +1,33 @@
 /** The metadata-service's internal HTTP API (called by the import-service, the worker and the gateway). */
 import {
   AddFilesRequest,
-  badRequest,
+  type AddFilesResponse,
   BatchResultsRequest,
   Counter,
   CreateJobRequest,
   createServiceApp,
   createServiceMetrics,
-  describeZodError,
   Gauge,
   FileListQuery,
   health,
-  ListingCompleteRequest,
+  type ListingCompleteResponse,
   type Logger,
   mountMetrics,
   PageQuery,
   UpdateJobRequest,
   validate,
 } from '@drive-import/common';
-import { completeListing, recordResults } from './batches.ts';
+import { completeListing, getBatch, recordResults } from './batches.ts';
 import type { Db } from './db.ts';
+import type { BatchDispatcher } from './dispatch.ts';
 import { addFiles } from './files.ts';
 import { createJob, getJob, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 
 export interface MetadataAppDeps {
   db: Db;
   log: Logger;
+  /** Puts sealed batches on the copy queue. */
+  dispatcher: BatchDispatcher;
 }
 
 // 5,000 listed files with long names and paths fit; the contracts bound every field.
@@ -60,7 +62,7 @@ function metadataMetrics(db: Db) {
   return { metrics, filesAdded, results };
 }
 
-export function createMetadataApp({ db, log }: MetadataAppDeps) {
+export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES });
   const { metrics, filesAdded, results } = metadataMetrics(db);
   mountMetrics(app, metrics);
@@ -77,21 +79,16 @@ export function createMetadataApp({ db, log }: MetadataAppDeps) {
     const added = await addFiles(db, c.req.param('id'), c.req.valid('json'));
     filesAdded.inc({ outcome: 'pending' }, added.inserted - added.skipped_unchanged);
     filesAdded.inc({ outcome: 'skipped_unchanged' }, added.skipped_unchanged);
-    return c.json(added);
+    // Committed above; enqueued now (or by the sweep if Redis is away): the outbox.
+    await dispatcher.dispatch(c.req.param('id').toLowerCase(), added.sealed);
+    return c.json({ inserted: added.inserted, skipped_unchanged: added.skipped_unchanged, batches_sealed: added.sealed.length } satisfies AddFilesResponse);
   });
   app.post('/jobs/:id/listing-complete', async (c) => {
-    // The body is optional (older callers send none); when present it must be valid.
-    const text = await c.req.text();
-    let json: unknown = {};
-    try {
-      if (text.trim()) json = JSON.parse(text);
-    } catch {
-      throw badRequest('Request body is not valid JSON', 'invalid_json');
-    }
-    const body = ListingCompleteRequest.safeParse(json);
-    if (!body.success) throw badRequest(describeZodError(body.error));
-    return c.json(await completeListing(db, c.req.param('id'), body.data.enqueued_batch_ids));
+    const done = await completeListing(db, c.req.param('id'));
+    await dispatcher.dispatch(done.job.job_id, done.sealed);
+    return c.json({ job: done.job, batches_sealed: done.sealed.length } satisfies ListingCompleteResponse);
   });
+  app.get('/batches/:batch_id', async (c) => c.json(await getBatch(db, c.req.param('batch_id'))));
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {
     const body = c.req.valid('json');
     const summary = await recordResults(db, c.req.param('batch_id'), body);

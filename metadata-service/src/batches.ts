@@ -1,13 +1,13 @@
-/** Copy batches: what the queue gets, listing completion, and the workers' results. */
-import { AppError, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary, type ListingCompleteResponse } from '@drive-import/common';
+/** Copy batches: what a worker copies, listing completion, and the workers' results. */
+import { AppError, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
 import { isTerminal, jobNotFound, loadJob } from './jobs.ts';
 import { pendingCount, toJobSummary } from './records.ts';
+import { recordStored } from './stored-objects.ts';
 
 interface CopyFileRow {
-  batch_id: string;
   drive_id: string;
   name: string;
   mime_type: string;
@@ -16,29 +16,29 @@ interface CopyFileRow {
   storage_key: string;
 }
 
-/** The queue payloads of the given batches: their files still pending, in listing order. */
-export async function copyBatches(tx: Tx, db: Db, job: ImportJob, batchIds: string[]): Promise<CopyBatch[]> {
-  const byBatch = new Map<string, CopyBatch>(
-    batchIds.map((id) => [id, { job_id: job.id, batch_id: id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [] }]),
-  );
-  // Raw SQL: a listing-complete may return 100,000 files, where Prisma's row mapping costs seconds.
-  for (const ids of chunks(batchIds, db.maxRawParams - 10)) {
-    const rows = await tx.$queryRaw<CopyFileRow[]>`
-      SELECT "batch_id", "drive_id", "name", "mime_type", "size", "md5", "storage_key" FROM "files"
-      WHERE "batch_id" IN (${Prisma.join(ids)}) AND "status" = 'pending' ORDER BY "id"`;
-    for (const f of rows) {
-      byBatch.get(f.batch_id)?.files.push({
-        drive_id: f.drive_id,
-        name: f.name,
-        mime_type: f.mime_type,
-        size: f.size === null ? null : Number(f.size),
-        md5: f.md5,
-        storage_key: f.storage_key,
-      });
-    }
+const BATCH_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-b(\d{1,9})$/;
+
+export const batchNotFound = (id: string) => new AppError(404, 'batch_not_found', `No copy batch ${id}`);
+
+/**
+ * What a worker copies for a batch: its files still pending, in listing order. None once the batch
+ * is done or its job has ended (a cancelled job's queued batches then finish without copying).
+ */
+export async function getBatch(db: Db, batchId: string): Promise<CopyBatch> {
+  const m = BATCH_ID.exec(batchId);
+  const batch = m ? await db.read.batch.findUnique({ where: { id: batchId }, include: { job: true } }) : null;
+  if (!batch) throw batchNotFound(batchId);
+  const { job } = batch;
+  const out: CopyBatch = { job_id: job.id, batch_id: batch.id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [] };
+  if (isTerminal(job.status) || batch.status === 'done') return out;
+  // Raw SQL: Prisma's row mapping costs several times more on this per-batch hot path.
+  const rows = await db.read.$queryRaw<CopyFileRow[]>`
+    SELECT "drive_id", "name", "mime_type", "size", "md5", "storage_key" FROM "files"
+    WHERE "batch_id" = ${batch.id} AND "status" = 'pending' ORDER BY "id"`;
+  for (const f of rows) {
+    out.files.push({ drive_id: f.drive_id, name: f.name, mime_type: f.mime_type, size: f.size === null ? null : Number(f.size), md5: f.md5, storage_key: f.storage_key });
   }
-  // A batch whose every file is already terminal has nothing to copy (CopyBatch needs >= 1 file).
-  return [...byBatch.values()].filter((b) => b.files.length > 0);
+  return out;
 }
 
 /** The job's final status once nothing is pending, or its current one. */
@@ -47,75 +47,84 @@ function settledStatus(job: Pick<ImportJob, 'status' | 'listingComplete' | 'tota
   return job.failedFiles > 0 ? 'completed_with_errors' : 'completed';
 }
 
-/** Sealed batches the listing reports on the copy queue: listing-complete need not return them again. */
-export async function markQueued(tx: Tx, jobId: string, batchIds: string[]): Promise<void> {
-  if (batchIds.length === 0) return;
-  await tx.batch.updateMany({ where: { jobId, id: { in: batchIds }, status: 'sealed' }, data: { status: 'queued' } });
-}
-
 /**
- * Seal the open batch, mark the listing complete and return every batch not done (enqueueing them
- * again is harmless: the batch id is the BullMQ job id). Completes the job when nothing is pending.
- * Idempotent. A failed or cancelled job gets no batches back.
+ * Seal the open batch and mark the listing complete; the job completes here when nothing is
+ * pending. Returns the sealed batch's id for the dispatcher. Idempotent; a failed or cancelled job
+ * stays as it is.
  */
-export async function completeListing(db: Db, id: string, enqueuedBatchIds: string[] = []): Promise<ListingCompleteResponse> {
+export async function completeListing(db: Db, id: string): Promise<{ job: JobSummary; sealed: string[] }> {
   return db.transaction(async (tx) => {
     let job = await loadJob(tx, id);
-    if (isTerminal(job.status)) return { job: toJobSummary(job), unfinished_batches: [] };
-    await markQueued(tx, job.id, enqueuedBatchIds);
+    if (isTerminal(job.status) || job.listingComplete) return { job: toJobSummary(job), sealed: [] };
     const now = new Date();
-    if (job.openBatchFiles > 0) {
-      await tx.batch.update({ where: { id: batchIdFor(job.id, job.nextBatchIndex) }, data: { status: 'sealed', sealedAt: now } });
-    }
-    const afterListing = { ...job, listingComplete: true };
-    const finalStatus = settledStatus(afterListing);
+    const sealed = job.openBatchFiles > 0 ? [batchIdFor(job.id, job.nextBatchIndex)] : [];
+    for (const batchId of sealed) await tx.batch.update({ where: { id: batchId }, data: { status: 'sealed', sealedAt: now } });
+    const finalStatus = settledStatus({ ...job, listingComplete: true });
     job = await tx.importJob.update({
       where: { id: job.id },
       data: {
         listingComplete: true,
-        nextBatchIndex: job.openBatchFiles > 0 ? job.nextBatchIndex + 1 : job.nextBatchIndex,
+        nextBatchIndex: job.nextBatchIndex + sealed.length,
         openBatchFiles: 0,
         status: finalStatus ?? 'processing',
         startedAt: job.startedAt ?? now,
         ...(finalStatus ? { finishedAt: now } : {}),
       },
     });
-    const unfinished = await tx.batch.findMany({ where: { jobId: job.id, status: 'sealed' }, select: { id: true }, orderBy: { index: 'asc' } });
-    return { job: toJobSummary(job), unfinished_batches: await copyBatches(tx, db, job, unfinished.map((b) => b.id)) };
+    return { job: toJobSummary(job), sealed };
   });
 }
 
-const BATCH_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-b(\d{1,9})$/;
-
-export const batchNotFound = (id: string) => new AppError(404, 'batch_not_found', `No copy batch ${id}`);
-
 interface Outcome {
   fileId: number;
+  storageKey: string;
+  md5: string | null;
   result: FileResult;
   bytes: bigint;
 }
 
 /**
- * One UPDATE per chunk with a CASE per column, rather than one statement per file: 100 files are
- * one round trip. `status = 'pending'` in the WHERE keeps the transition pending -> terminal only.
+ * The outcomes in one statement per chunk rather than one per file: 100 files are one round trip.
+ * SQLite reads them from ONE JSON parameter (json_each: binding 1,400 parameters through Prisma costs
+ * more than the update); SQL Server gets a CASE per column. `status = 'pending'` in the WHERE keeps
+ * the transition pending -> terminal only.
  */
 async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outcome[], now: Date): Promise<void> {
+  const inStore = (o: Outcome) => o.result.status !== 'failed';
+  const values = (o: Outcome) => [
+    o.result.status,
+    o.result.attempts,
+    o.result.status === 'failed' ? (o.result.error ?? 'copy failed') : null,
+    o.result.etag,
+    o.result.md5,
+    o.result.status === 'stored' ? o.bytes : null,
+    inStore(o) ? destination : null,
+  ] as const;
+  if (db.provider === 'sqlite') {
+    const json = JSON.stringify(outcomes.map((o) => [o.fileId, ...values(o)]), (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+    await tx.$executeRaw`UPDATE "files" SET
+      "status" = j.value->>1, "attempts" = j.value->>2, "error" = j.value->>3, "etag" = j.value->>4,
+      "md5" = COALESCE(j.value->>5, "files"."md5"), "bytes_copied" = j.value->>6, "storage_provider" = j.value->>7,
+      "updated_at" = ${now}
+      FROM json_each(${json}) AS j
+      WHERE "files"."id" = j.value->>0 AND "files"."status" = 'pending'`;
+    return;
+  }
   const perRow = 14; // bind parameters each file adds below
   for (const part of chunks(outcomes, Math.max(1, Math.floor(db.maxRawParams / perRow)))) {
-    const column = (value: (o: Outcome) => unknown) =>
+    const column = (index: number) =>
       Prisma.sql`CASE "id" ${Prisma.join(
-        part.map((o) => Prisma.sql`WHEN ${o.fileId} THEN ${value(o)}`),
+        part.map((o) => Prisma.sql`WHEN ${o.fileId} THEN ${values(o)[index]}`),
         ' ',
       )} END`;
-    const inStore = (o: Outcome) => o.result.status !== 'failed';
     await tx.$executeRaw`UPDATE "files" SET
-      "status" = ${column((o) => o.result.status)},
-      "attempts" = ${column((o) => o.result.attempts)},
-      "error" = ${column((o) => (o.result.status === 'failed' ? (o.result.error ?? 'copy failed') : null))},
-      "etag" = ${column((o) => o.result.etag)},
-      "md5" = COALESCE(${column((o) => o.result.md5)}, "md5"),
-      "bytes_copied" = ${column((o) => (o.result.status === 'stored' ? o.bytes : null))},
-      "storage_provider" = ${column((o) => (inStore(o) ? destination : null))},
+      "status" = ${column(0)},
+      "attempts" = ${column(1)},
+      "error" = ${column(2)},
+      "etag" = ${column(3)},
+      "md5" = COALESCE(${column(4)}, "md5"),
+      "bytes_copied" = ${column(5)},
+      "storage_provider" = ${column(6)},
       "updated_at" = ${now}
       WHERE "status" = 'pending' AND "id" IN (${Prisma.join(part.map((o) => o.fileId))})`;
   }
@@ -137,19 +146,21 @@ export async function recordResults(db: Db, batchId: string, body: BatchResultsR
     const batch = await tx.batch.findUnique({ where: { id: batchId } });
     if (!batch) throw batchNotFound(batchId);
 
-    const files = await tx.file.findMany({ where: { batchId, status: 'pending' }, select: { id: true, driveId: true, size: true } });
+    const files = await tx.file.findMany({ where: { batchId, status: 'pending' }, select: { id: true, driveId: true, size: true, md5: true, storageKey: true } });
     const pending = new Map(files.map((f) => [f.driveId, f]));
     const outcomes: Outcome[] = [];
     for (const result of body.results) {
       const file = pending.get(result.drive_id);
       if (!file) continue; // not in this batch, already terminal, or repeated in this body
       pending.delete(result.drive_id);
-      outcomes.push({ fileId: file.id, result, bytes: BigInt(result.bytes ?? (file.size === null ? 0 : Number(file.size))) });
+      outcomes.push({ fileId: file.id, storageKey: file.storageKey, md5: result.md5 ?? file.md5, result, bytes: BigInt(result.bytes ?? (file.size === null ? 0 : Number(file.size))) });
     }
     if (!outcomes.length) return toJobSummary(job);
 
     const now = new Date();
     await writeOutcomes(tx, db, job.destination, outcomes, now);
+    const inStore = outcomes.filter((o) => o.result.status !== 'failed');
+    await recordStored(tx, db, job.destination, inStore.map((o) => ({ storageKey: o.storageKey, md5: o.md5, size: o.bytes, jobId: job.id, driveId: o.result.drive_id })), now);
     let stored = 0;
     let skipped = 0;
     let failed = 0;

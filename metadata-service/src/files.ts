@@ -1,38 +1,57 @@
 /** The listing's file rows: upsert by (job, drive id), skip-unchanged, and filling copy batches. */
-import { type AddFilesRequest, type AddFilesResponse, batchIdFor, conflict, type ListedFile } from '@drive-import/common';
-import { copyBatches, markQueued } from './batches.ts';
+import { type AddFilesRequest, batchIdFor, conflict, type ListedFile } from '@drive-import/common';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
 import { isTerminal, loadJob } from './jobs.ts';
+import { keyHash } from './stored-objects.ts';
 
 /** Drive ids of `driveIds` this job already has. Raw SQL: Prisma's findMany costs ~10x more here. */
 async function existingDriveIds(tx: Tx, db: Db, jobId: string, driveIds: string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const ids of chunks(driveIds, db.maxRawParams - 10)) {
+  for (const ids of chunks(driveIds, listChunk(db))) {
     const rows = await tx.$queryRaw<Array<{ drive_id: string }>>`
-      SELECT "drive_id" FROM "files" WHERE "job_id" = ${jobId} AND "drive_id" IN (${Prisma.join(ids)})`;
+      SELECT "drive_id" FROM "files" WHERE "job_id" = ${jobId} AND "drive_id" IN ${inList(db, ids)}`;
     for (const r of rows) found.add(r.drive_id);
   }
   return found;
 }
 
 /**
- * Files of `files` already in the store unchanged: an EARLIER job has a stored or skipped file
- * with the same destination, object key and md5. One statement per chunk, on the (provider, md5)
- * index; the keys of the few candidates are compared here.
+ * Files of `files` whose key already holds the same content: the key's LATEST stored state (its
+ * stored_objects row for this destination) has the listed md5. One indexed lookup per key, in chunks.
  */
 async function unchangedInStore(tx: Tx, db: Db, job: ImportJob, files: ListedFile[]): Promise<Set<string>> {
-  const md5s = [...new Set(files.flatMap((f) => (f.md5 === null ? [] : [f.md5])))];
-  const inStore = new Set<string>();
-  for (const part of chunks(md5s, db.maxRawParams - 10)) {
-    const rows = await tx.$queryRaw<Array<{ storage_key: string; md5: string }>>`
-      SELECT DISTINCT f."storage_key", f."md5" FROM "files" f JOIN "import_jobs" j ON j."id" = f."job_id"
-      WHERE f."storage_provider" = ${job.destination} AND f."md5" IN (${Prisma.join(part)})
-        AND f."status" IN ('stored', 'skipped') AND f."job_id" <> ${job.id} AND j."created_at" < ${job.createdAt}`;
-    for (const r of rows) inStore.add(`${r.md5}\u0000${r.storage_key}`);
+  const withMd5 = files.filter((f) => f.md5 !== null);
+  const byHash = new Map(withMd5.map((f) => [keyHash(f.storage_key), f]));
+  const unchanged = new Set<string>();
+  for (const part of chunks([...byHash.keys()], listChunk(db))) {
+    const rows = await tx.$queryRaw<Array<{ key_hash: string; md5: string | null }>>`
+      SELECT "key_hash", "md5" FROM "stored_objects" WHERE "destination" = ${job.destination} AND "key_hash" IN ${inList(db, part)}`;
+    for (const r of rows) {
+      const f = byHash.get(r.key_hash);
+      if (f && r.md5 === f.md5) unchanged.add(f.drive_id);
+    }
   }
-  return new Set(files.filter((f) => f.md5 !== null && inStore.has(`${f.md5}\u0000${f.storage_key}`)).map((f) => f.drive_id));
+  return unchanged;
+}
+
+export interface AddedFiles {
+  inserted: number;
+  skipped_unchanged: number;
+  /** Batches this call sealed (committed with it): the caller dispatches them to the copy queue. */
+  sealed: string[];
+}
+
+/** DateTime as Prisma's SQLite adapter writes it (ISO text with +00:00), so both read back alike. */
+const sqliteDate = (d: Date) => d.toISOString().replace('Z', '+00:00');
+
+/** Values per IN list: one JSON parameter on SQLite holds any number; SQL Server binds each. */
+const listChunk = (db: Db) => (db.provider === 'sqlite' ? 5000 : db.maxRawParams - 10);
+
+/** `(…values)` for an IN: SQLite unpacks one JSON array parameter (cheap to bind), SQL Server gets a list. */
+function inList(db: Db, values: string[]): Prisma.Sql {
+  return db.provider === 'sqlite' ? Prisma.sql`(SELECT value FROM json_each(${JSON.stringify(values)}))` : Prisma.sql`(${Prisma.join(values)})`;
 }
 
 interface NewFile {
@@ -46,8 +65,26 @@ const FILE_COLUMNS = Prisma.raw(
 );
 const PARAMS_PER_FILE = 17;
 
-/** Multi-row INSERTs (SQL Server takes at most 1,000 rows per VALUES). createMany costs ~10x more. */
+/**
+ * Insert the chunk's rows. SQLite: ONE statement with one JSON parameter that SQLite unpacks itself
+ * (json_each), since binding 17,000 parameters through Prisma held the event loop for ~100 ms per
+ * 1,000 files. SQL Server: multi-row VALUES of at most 1,000 rows. createMany costs ~10x more.
+ */
 async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now: Date): Promise<void> {
+  if (db.provider === 'sqlite') {
+    const json = JSON.stringify(
+      rows.map(({ file: f, status, batchId }) => [
+        batchId, f.drive_id, f.name, f.folder_path, f.mime_type, f.size, f.md5,
+        f.modified_time === null ? null : sqliteDate(new Date(f.modified_time)),
+        f.width, f.height, f.taken_at, status, status === 'skipped' ? job.destination : null, f.storage_key,
+      ]),
+    );
+    await tx.$executeRaw`INSERT INTO "files" (${FILE_COLUMNS})
+      SELECT ${job.id}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
+        value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, ${now}, ${now}
+      FROM json_each(${json})`;
+    return;
+  }
   for (const part of chunks(rows, Math.min(1000, Math.floor(db.maxRawParams / PARAMS_PER_FILE)))) {
     const values = part.map(({ file: f, status, batchId }) => {
       const modified = f.modified_time === null ? null : new Date(f.modified_time);
@@ -63,20 +100,19 @@ async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now:
  * Upsert a chunk of listed files. A file the job already has is left alone (a retried listing adds
  * nothing twice); the same drive id twice in one body counts once. Unchanged files become `skipped`
  * at once and never reach a batch. New pending files fill the open batch in order; each batch that
- * reaches batch_size is sealed and returned for the queue.
+ * reaches batch_size is sealed in this transaction and its id returned for the dispatcher.
  */
-export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promise<AddFilesResponse> {
+export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promise<AddedFiles> {
   return db.transaction(async (tx) => {
     const job = await loadJob(tx, id);
     if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
-    await markQueued(tx, job.id, body.enqueued_batch_ids);
 
     // A drive id repeated in one body counts once: its first occurrence.
     const firstSeen = new Map<string, ListedFile>();
     for (const f of body.files) if (!firstSeen.has(f.drive_id)) firstSeen.set(f.drive_id, f);
     const existing = await existingDriveIds(tx, db, job.id, [...firstSeen.keys()]);
     const fresh = [...firstSeen.values()].filter((f) => !existing.has(f.drive_id));
-    if (!fresh.length) return { inserted: 0, skipped_unchanged: 0, sealed_batches: [] };
+    if (!fresh.length) return { inserted: 0, skipped_unchanged: 0, sealed: [] };
     if (job.listingComplete) throw conflict(`The listing of job ${id} is already complete`, 'listing_complete');
 
     const unchanged = await unchangedInStore(tx, db, job, fresh);
@@ -138,7 +174,7 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promi
     return {
       inserted: rows.length,
       skipped_unchanged: skipped,
-      sealed_batches: await copyBatches(tx, db, job, sealed.map((i) => batchIdFor(job.id, i))),
+      sealed: sealed.map((i) => batchIdFor(job.id, i)),
     };
   });
 }

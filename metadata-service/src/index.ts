@@ -1,10 +1,14 @@
-import { createLogger, type Logger, serveApp } from '@drive-import/common';
+import { Queue } from 'bullmq';
+import { type CopyBatchRef, createLogger, type Logger, QUEUES, redisConnection, serveApp } from '@drive-import/common';
 import { createMetadataApp } from './app.ts';
 import { openDb } from './db.ts';
+import { createBatchDispatcher } from './dispatch.ts';
+import { backfillStoredObjects } from './stored-objects.ts';
 
 export { createMetadataApp, type MetadataAppDeps } from './app.ts';
 export { loadMetadataServiceConfig, metadataServiceEnv, type MetadataServiceConfig } from './config.ts';
 export { type Db, openDb } from './db.ts';
+export { createBatchDispatcher, type BatchDispatcher } from './dispatch.ts';
 
 export interface MetadataServiceOptions {
   databaseUrl: string;
@@ -12,6 +16,11 @@ export interface MetadataServiceOptions {
   port: number;
   host?: string;
   log?: Logger;
+  /** The copy queue this service puts sealed batches on. */
+  redisUrl: string;
+  queuePrefix: string;
+  /** How often sealed batches not yet on the queue are looked for (default 10 s). */
+  sweepIntervalMs?: number;
 }
 
 export interface RunningMetadataService {
@@ -20,22 +29,30 @@ export interface RunningMetadataService {
   close(): Promise<void>;
 }
 
-/** Open the database (applying pending migrations), then serve the API. close() stops both. */
+/** Open the database (applying pending migrations), then serve the API and own the copy queue's batches. close() stops all. */
 export async function startMetadataService(options: MetadataServiceOptions): Promise<RunningMetadataService> {
   const log = options.log ?? createLogger('metadata-service');
   const db = await openDb(options.databaseUrl, log);
+  await backfillStoredObjects(db, log);
+  const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(options.redisUrl), prefix: options.queuePrefix });
+  copyQueue.on('error', (err) => log.error({ err: err.message }, 'copy queue error'));
+  const dispatcher = createBatchDispatcher(db, copyQueue, log);
   try {
-    const server = await serveApp(createMetadataApp({ db, log }), { port: options.port, hostname: options.host });
+    const server = await serveApp(createMetadataApp({ db, log, dispatcher }), { port: options.port, hostname: options.host });
+    dispatcher.start(options.sweepIntervalMs ?? 10_000);
     log.info({ url: server.url, database: db.provider }, 'metadata-service listening');
     return {
       url: server.url,
       port: server.port,
       close: async () => {
         await server.close();
+        await dispatcher.close();
+        await copyQueue.close();
         await db.close();
       },
     };
   } catch (err) {
+    await copyQueue.close();
     await db.close();
     throw err;
   }

@@ -6,6 +6,7 @@ import {
   type CreateJobRequest,
   type FileListQuery,
   type FileListResponse,
+  type FileStatus,
   type JobListResponse,
   type JobStatusResponse,
   type JobSummary,
@@ -16,7 +17,7 @@ import {
 } from '@drive-import/common';
 import type { Db, Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
-import { toFileRecord, toJobSummary } from './records.ts';
+import { pendingCount, toFileRecord, toJobSummary } from './records.ts';
 
 export const isTerminal = (status: string) => TERMINAL_JOB_STATUSES.includes(status as JobStatus);
 
@@ -86,26 +87,55 @@ export async function listJobs(db: Db, q: PageQuery): Promise<JobListResponse> {
   return { jobs: jobs.map(toJobSummary), page: q.page, per_page: q.per_page, total };
 }
 
-/** The job plus its latest 100 files in the store and latest 100 failures. */
+/** Files each status list of the status route carries. */
+export const STATUS_LATEST = 20;
+
+/**
+ * The job (its counters are kept as files change) plus its latest 20 files in the store and
+ * latest 20 failures. Each list is read newest-first from the (job, status, updated_at) index and
+ * stops after 20 rows, so a poll costs the same at ten files or a million.
+ */
 export async function jobStatus(db: Db, id: string): Promise<JobStatusResponse> {
   const job = await loadJob(db.read, id);
-  const latest = (status: string[]) =>
-    db.read.file.findMany({
-      where: { jobId: job.id, status: { in: status } },
-      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-      take: 100,
-    });
-  const [imported, errors] = await Promise.all([latest(['stored', 'skipped']), latest(['failed'])]);
+  const latest = (status: FileStatus) =>
+    db.read.file.findMany({ where: { jobId: job.id, status }, orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }], take: STATUS_LATEST });
+  const [stored, skipped, errors] = await Promise.all([latest('stored'), latest('skipped'), latest('failed')]);
+  const imported = [...stored, ...skipped]
+    .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id)
+    .slice(0, STATUS_LATEST);
   return { ...toJobSummary(job), imported: imported.map(toFileRecord), errors: errors.map(toFileRecord) };
 }
 
-/** A job's files in listing order, optionally of one status. */
+/** Files of the job with this status, from the counters (no COUNT per request). */
+function countOf(job: ImportJob, status: FileStatus | undefined): number {
+  switch (status) {
+    case undefined:
+      return job.totalFiles;
+    case 'stored':
+      return job.storedFiles;
+    case 'skipped':
+      return job.skippedFiles;
+    case 'failed':
+      return job.failedFiles;
+    case 'pending':
+      return pendingCount(job);
+  }
+}
+
+/** A job's files in listing order, optionally of one status, a keyset page at a time (id > cursor). */
 export async function listFiles(db: Db, id: string, q: FileListQuery): Promise<FileListResponse> {
   const job = await loadJob(db.read, id);
-  const where = { jobId: job.id, ...(q.status ? { status: q.status } : {}) };
-  const [files, total] = await Promise.all([
-    db.read.file.findMany({ where, orderBy: { id: 'asc' }, skip: (q.page - 1) * q.per_page, take: q.per_page }),
-    db.read.file.count({ where }),
-  ]);
-  return { files: files.map(toFileRecord), page: q.page, per_page: q.per_page, total };
+  const files = await db.read.file.findMany({
+    where: { jobId: job.id, ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { id: { gt: Number(q.cursor) } } : {}) },
+    orderBy: { id: 'asc' },
+    take: q.per_page + 1,
+  });
+  const more = files.length > q.per_page;
+  const page = more ? files.slice(0, q.per_page) : files;
+  return {
+    files: page.map(toFileRecord),
+    per_page: q.per_page,
+    next_cursor: more ? String(page[page.length - 1]!.id) : null,
+    total: countOf(job, q.status),
+  };
 }

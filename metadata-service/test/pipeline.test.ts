@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AddFilesResponse, FileListResponse, JobStatusResponse, JobSummary, ListingCompleteResponse, type CopyBatch } from '@drive-import/common';
+import { AddFilesResponse, CopyBatch, FileListResponse, JobStatusResponse, JobSummary, ListingCompleteResponse, type FileRecord } from '@drive-import/common';
+import { backfillStoredObjects } from '../src/stored-objects.ts';
 import { createJob, failedResult, files, freshService, listedFile, stored, type TestService } from './support.ts';
 
 const addFiles = async (svc: TestService, id: string, body: unknown) => {
@@ -8,8 +9,8 @@ const addFiles = async (svc: TestService, id: string, body: unknown) => {
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return AddFilesResponse.parse(res.body);
 };
-const listingComplete = async (svc: TestService, id: string, body?: unknown) => {
-  const res = await svc.request('POST', `/jobs/${id}/listing-complete`, body);
+const listingComplete = async (svc: TestService, id: string) => {
+  const res = await svc.request('POST', `/jobs/${id}/listing-complete`);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return ListingCompleteResponse.parse(res.body);
 };
@@ -20,6 +21,25 @@ const results = async (svc: TestService, batchId: string, jobId: string, list: u
 };
 const job = async (svc: TestService, id: string) => JobSummary.parse((await svc.request('GET', `/jobs/${id}`)).body);
 
+/** What a worker gets for a batch: its pending files. */
+const batch = async (svc: TestService, batchId: string) => {
+  const res = await svc.request('GET', `/batches/${batchId}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return CopyBatch.parse(res.body);
+};
+const pendingIds = async (svc: TestService, batchIds: string[]) => (await Promise.all(batchIds.map((b) => batch(svc, b)))).flatMap((b) => b.files.map((f) => f.drive_id));
+/** Every file of a job, a keyset page at a time. */
+async function allFiles(svc: TestService, id: string, query = ''): Promise<FileRecord[]> {
+  const out: FileRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?per_page=7${query}${cursor ? `&cursor=${cursor}` : ''}`)).body);
+    for (const f of page.files) out.push(f);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
 describe('files, batches and results', () => {
   let svc: TestService;
   before(async () => {
@@ -27,43 +47,68 @@ describe('files, batches and results', () => {
   });
   after(() => svc.close());
 
-  test('batches reported as enqueued are not returned again by listing-complete', async () => {
+  test('the metadata-service seals each full batch and puts it on the copy queue itself (a reference, not the files)', async () => {
     const id = await createJob(svc, 10);
     const first = await addFiles(svc, id, { files: files(900_000, 35) });
-    assert.equal(first.sealed_batches.length, 3);
-    const reported = first.sealed_batches.slice(0, 2).map((b) => b.batch_id);
-    // The next chunk reports two of the three sealed batches as on the copy queue.
-    await addFiles(svc, id, { files: files(900_100, 10), enqueued_batch_ids: [reported[0]] });
-    const done = await listingComplete(svc, id, { enqueued_batch_ids: [reported[1]] });
-    // Left: the third sealed batch (never reported), the one sealed by the second chunk, the open one.
-    assert.deepEqual(
-      done.unfinished_batches.map((b) => b.batch_id),
-      [`${id}-b2`, `${id}-b3`, `${id}-b4`],
-    );
-    assert.equal(done.unfinished_batches.reduce((n, b) => n + b.files.length, 0), 25);
-    const bad = await svc.request('POST', `/jobs/${id}/listing-complete`, '{"enqueued_batch_ids": [');
-    assert.equal(bad.status, 400);
-    assert.equal(bad.body.error.code, 'invalid_json');
-    const wrong = await svc.request('POST', `/jobs/${id}/listing-complete`, { enqueued_batch_ids: ['../x'] });
-    assert.equal(wrong.status, 400);
+    assert.deepEqual(first, { inserted: 35, skipped_unchanged: 0, batches_sealed: 3 });
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`, `${id}-b1`, `${id}-b2`]);
+    const queued = await svc.copyQueue.getJob(`${id}-b0`);
+    assert.deepEqual(queued?.data, { job_id: id, batch_id: `${id}-b0` }, 'Redis holds the id only');
+    const done = await listingComplete(svc, id);
+    assert.equal(done.batches_sealed, 1, 'the open batch is sealed at the end');
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`, `${id}-b1`, `${id}-b2`, `${id}-b3`]);
+    assert.equal((await batch(svc, `${id}-b3`)).files.length, 5);
+    const rows = await svc.db.read.batch.findMany({ where: { jobId: id }, orderBy: { index: 'asc' } });
+    assert.deepEqual(rows.map((b) => b.status), ['queued', 'queued', 'queued', 'queued']);
+    assert.equal((await svc.request('GET', `/batches/${id}-b99`)).status, 404);
+    assert.equal((await svc.request('GET', '/batches/..%2Fx')).status, 404);
+  });
+
+  test('outbox: batches sealed while Redis was unreachable are enqueued by the sweep, once', async () => {
+    const id = await createJob(svc, 10);
+    // The commit happened, the enqueue did not (Redis away, or a crash between the two).
+    const added = await svc.db.transaction((tx) => tx.batch.count({ where: { jobId: id } }));
+    assert.equal(added, 0);
+    await addFiles(svc, id, { files: files(910_000, 20) });
+    await svc.db.transaction((tx) => tx.batch.updateMany({ where: { jobId: id }, data: { status: 'sealed' } }));
+    await svc.copyQueue.obliterate({ force: true });
+    assert.deepEqual(await svc.queuedBatchIds(id), []);
+    assert.ok((await svc.dispatcher.sweep()) >= 2);
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`, `${id}-b1`]);
+    assert.equal(await svc.dispatcher.sweep(), 0, 'nothing sealed is left: the next sweep enqueues nothing');
+    // Redis restarted without its data: queued batches are gone from it, and the sweep puts them back.
+    await svc.copyQueue.obliterate({ force: true });
+    assert.ok((await svc.dispatcher.sweep()) >= 2, "this job's two batches, and the earlier test's");
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`, `${id}-b1`]);
+    assert.equal(await svc.dispatcher.sweep(), 0);
+    // A cancelled job's sealed batches are not swept onto the queue.
+    const cancelled = await createJob(svc, 10);
+    await addFiles(svc, cancelled, { files: files(920_000, 10) });
+    await svc.db.transaction((tx) => tx.batch.updateMany({ where: { jobId: cancelled }, data: { status: 'sealed' } }));
+    await svc.request('PATCH', `/jobs/${cancelled}`, { status: 'cancelled' });
+    await svc.copyQueue.obliterate({ force: true });
+    await svc.dispatcher.sweep();
+    assert.deepEqual(await svc.queuedBatchIds(cancelled), []);
+    assert.deepEqual((await batch(svc, `${cancelled}-b0`)).files, [], 'a worker gets nothing to copy for a cancelled job');
   });
 
   test('2,500 files with batch_size 100 make 25 batches, each file in exactly one', async () => {
     const id = await createJob(svc, 100);
     const all = files(0, 2500);
-    const sealed: CopyBatch[] = [];
+    let sealed = 0;
     // Chunks that do not line up with batches, so batches carry over between calls.
-    for (let i = 0; i < all.length; i += 333) sealed.push(...(await addFiles(svc, id, { files: all.slice(i, i + 333) })).sealed_batches);
-    assert.equal(sealed.length, 25);
+    for (let i = 0; i < all.length; i += 333) sealed += (await addFiles(svc, id, { files: all.slice(i, i + 333) })).batches_sealed;
+    assert.equal(sealed, 25);
     const done = await listingComplete(svc, id);
-    assert.equal(done.unfinished_batches.length, 25, 'nothing copied yet: all 25 come back');
-    assert.deepEqual(done.unfinished_batches.map((b) => b.batch_id), sealed.map((b) => b.batch_id));
-    assert.deepEqual(sealed.map((b) => b.batch_id), Array.from({ length: 25 }, (_, i) => `${id}-b${i}`));
-    const seen = sealed.flatMap((b) => b.files.map((f) => f.drive_id));
+    assert.equal(done.batches_sealed, 0, 'no open batch was left');
+    const ids = await svc.queuedBatchIds(id);
+    assert.deepEqual(ids, Array.from({ length: 25 }, (_, i) => `${id}-b${i}`));
+    const batches = await Promise.all(ids.map((b) => batch(svc, b)));
+    const seen = batches.flatMap((b) => b.files.map((f) => f.drive_id));
     assert.equal(seen.length, 2500);
     assert.equal(new Set(seen).size, 2500);
     assert.deepEqual(seen, all.map((f) => f.drive_id), 'listing order is kept');
-    for (const b of sealed) {
+    for (const b of batches) {
       assert.equal(b.files.length, 100);
       assert.equal(b.job_id, id);
       assert.equal(b.destination, 's3');
@@ -78,24 +123,27 @@ describe('files, batches and results', () => {
     const id = await createJob(svc, 10);
     const first = await addFiles(svc, id, { files: files(0, 15) });
     assert.equal(first.inserted, 15);
-    assert.equal(first.sealed_batches.length, 1);
+    assert.equal(first.batches_sealed, 1);
     const again = await addFiles(svc, id, { files: files(0, 15) });
-    assert.deepEqual(again, { inserted: 0, skipped_unchanged: 0, sealed_batches: [] });
+    assert.deepEqual(again, { inserted: 0, skipped_unchanged: 0, batches_sealed: 0 });
     const overlap = await addFiles(svc, id, { files: files(10, 10) });
     assert.equal(overlap.inserted, 5);
-    assert.deepEqual(overlap.sealed_batches.map((b) => [b.batch_id, b.files.length]), [[`${id}-b1`, 10]]);
+    assert.equal(overlap.batches_sealed, 1);
+    assert.equal((await batch(svc, `${id}-b1`)).files.length, 10);
     const dup = await addFiles(svc, id, { files: [listedFile(100), listedFile(100, { name: 'other.jpg' }), listedFile(101)] });
     assert.equal(dup.inserted, 2);
     const summary = await job(svc, id);
     assert.equal(summary.total, 22);
-    const list = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?per_page=1000`)).body);
-    assert.equal(list.total, 22);
-    assert.equal(list.files.find((f) => f.id === listedFile(100).drive_id)?.name, listedFile(100).name, 'first occurrence wins');
+    const list = await allFiles(svc, id);
+    assert.equal(list.length, 22);
+    assert.equal(list.find((f) => f.id === listedFile(100).drive_id)?.name, listedFile(100).name, 'first occurrence wins');
 
     const done = await listingComplete(svc, id);
-    assert.deepEqual(done.unfinished_batches.map((b) => [b.batch_id, b.files.length]), [[`${id}-b0`, 10], [`${id}-b1`, 10], [`${id}-b2`, 2]]);
+    assert.equal(done.batches_sealed, 1);
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`, `${id}-b1`, `${id}-b2`]);
+    assert.equal((await batch(svc, `${id}-b2`)).files.length, 2);
     const twice = await listingComplete(svc, id);
-    assert.deepEqual(twice.unfinished_batches, done.unfinished_batches, 'listing-complete is idempotent');
+    assert.equal(twice.batches_sealed, 0, 'listing-complete is idempotent');
     assert.equal(twice.job.total, 22);
     const late = await svc.request('POST', `/jobs/${id}/files`, { files: [listedFile(500)] });
     assert.equal(late.status, 409, 'new files after the listing completed are refused');
@@ -105,8 +153,7 @@ describe('files, batches and results', () => {
   test('results: counters, idempotency, batch done, completion with errors', async () => {
     const id = await createJob(svc, 4);
     const all = files(1000, 6);
-    const { sealed_batches } = await addFiles(svc, id, { files: all });
-    assert.equal(sealed_batches.length, 1);
+    assert.equal((await addFiles(svc, id, { files: all })).batches_sealed, 1);
     const b0 = `${id}-b0`;
     const b1 = `${id}-b1`;
 
@@ -118,10 +165,11 @@ describe('files, batches and results', () => {
     assert.deepEqual(redelivered, s, 'a redelivered result changes and counts nothing');
     const wrongBatch = await results(svc, b0, id, [stored(all[4]!)]);
     assert.equal(wrongBatch.processed, 3, 'a file of another batch is not touched');
+    assert.deepEqual((await batch(svc, b0)).files, [], 'a done batch has nothing left to copy');
 
     const done = await listingComplete(svc, id);
     assert.equal(done.job.status, 'processing');
-    assert.deepEqual(done.unfinished_batches.map((b) => b.batch_id), [b1], 'b0 is done');
+    assert.deepEqual(await pendingIds(svc, [b1]), [all[4]!.drive_id, all[5]!.drive_id]);
     s = await results(svc, b1, id, [stored(all[4]!), stored(all[5]!)]);
     assert.equal(s.status, 'completed_with_errors');
     assert.ok(s.finished_at);
@@ -134,10 +182,10 @@ describe('files, batches and results', () => {
     const one = status.imported.find((f) => f.id === all[0]!.drive_id)!;
     assert.deepEqual([one.status, one.storage_provider, one.etag, one.md5, one.attempts], ['stored', 's3', `"${all[0]!.md5}"`, all[0]!.md5, 1]);
     const failedOnly = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?status=failed`)).body);
-    assert.deepEqual([failedOnly.total, failedOnly.files[0]?.id], [1, all[2]!.drive_id]);
+    assert.deepEqual([failedOnly.total, failedOnly.files[0]?.id, failedOnly.next_cursor], [1, all[2]!.drive_id, null]);
     const after = await listingComplete(svc, id);
     assert.equal(after.job.status, 'completed_with_errors', 'a completed job stays completed');
-    assert.deepEqual(after.unfinished_batches, []);
+    assert.equal(after.batches_sealed, 0);
     assert.equal((await svc.request('POST', `/jobs/${id}/files`, { files: [listedFile(9999)] })).status, 409);
   });
 
@@ -145,26 +193,37 @@ describe('files, batches and results', () => {
     const id = await createJob(svc, 3);
     const all = files(2000, 3);
     await svc.request('PATCH', `/jobs/${id}`, { status: 'listing' });
-    const { sealed_batches } = await addFiles(svc, id, { files: all });
-    const done = await listingComplete(svc, id);
-    assert.equal(done.unfinished_batches.length, 1);
-    const s = await results(svc, sealed_batches[0]!.batch_id, id, all.map(stored));
+    await addFiles(svc, id, { files: all });
+    await listingComplete(svc, id);
+    assert.deepEqual(await svc.queuedBatchIds(id), [`${id}-b0`]);
+    const s = await results(svc, `${id}-b0`, id, all.map(stored));
     assert.deepEqual([s.status, s.processed, s.failed, s.total], ['completed', 3, 0, 3]);
 
     const empty = await createJob(svc);
     await svc.request('PATCH', `/jobs/${empty}`, { status: 'listing' });
     const e = await listingComplete(svc, empty);
-    assert.deepEqual([e.job.status, e.job.total, e.unfinished_batches.length], ['completed', 0, 0]);
+    assert.deepEqual([e.job.status, e.job.total, e.batches_sealed], ['completed', 0, 0]);
     assert.ok(e.job.finished_at);
   });
+
+  /** One import of `list` to `destination` whose files all get stored; returns the job id. */
+  async function importAll(list: ReturnType<typeof files>, destination = 'local'): Promise<{ id: string; add: AddFilesResponse }> {
+    const id = await createJob(svc, 100, destination);
+    const add = await addFiles(svc, id, { files: list });
+    await listingComplete(svc, id);
+    const pending = new Set(await pendingIds(svc, await svc.queuedBatchIds(id)));
+    const todo = list.filter((f) => pending.has(f.drive_id));
+    if (todo.length) await results(svc, `${id}-b0`, id, todo.map(stored));
+    return { id, add };
+  }
 
   test('skip-unchanged: a re-import of an unchanged folder copies nothing', async () => {
     const first = await createJob(svc, 5, 'local');
     const all = files(3000, 5);
-    const { sealed_batches } = await addFiles(svc, first, { files: all });
+    await addFiles(svc, first, { files: all });
     await listingComplete(svc, first);
     // One file fails in the first import: it must be copied again next time.
-    await results(svc, sealed_batches[0]!.batch_id, first, [...all.slice(0, 4).map(stored), failedResult(all[4]!)]);
+    await results(svc, `${first}-b0`, first, [...all.slice(0, 4).map(stored), failedResult(all[4]!)]);
 
     const second = await createJob(svc, 5, 'local');
     const changed = listedFile(3001, { md5: 'f'.repeat(32) }); // same key, new content
@@ -172,11 +231,12 @@ describe('files, batches and results', () => {
     assert.equal(add.inserted, 5);
     assert.equal(add.skipped_unchanged, 3);
     const done = await listingComplete(svc, second);
-    assert.deepEqual(done.unfinished_batches.flatMap((b) => b.files.map((f) => f.drive_id)), [changed.drive_id, all[4]!.drive_id]);
+    assert.deepEqual(await pendingIds(svc, await svc.queuedBatchIds(second)), [changed.drive_id, all[4]!.drive_id]);
     assert.deepEqual([done.job.processed, done.job.skipped, done.job.status], [3, 3, 'processing']);
     assert.equal(done.job.bytes_done, all[0]!.size! + all[2]!.size! + all[3]!.size!);
     const skipped = FileListResponse.parse((await svc.request('GET', `/jobs/${second}/files?status=skipped`)).body);
     assert.deepEqual(skipped.files.map((f) => f.storage_provider), ['local', 'local', 'local']);
+    assert.equal(skipped.total, 3);
 
     // Another destination has none of these objects.
     const other = await createJob(svc, 5, 's3');
@@ -185,18 +245,69 @@ describe('files, batches and results', () => {
     // Everything unchanged: the job completes at listing-complete without a batch.
     const third = await createJob(svc, 5, 'local');
     const again = await addFiles(svc, third, { files: all.slice(0, 4) });
-    assert.deepEqual([again.skipped_unchanged, again.sealed_batches.length], [4, 0]);
+    assert.deepEqual([again.skipped_unchanged, again.batches_sealed], [4, 0]);
     const end = await listingComplete(svc, third);
-    assert.deepEqual([end.job.status, end.unfinished_batches.length, end.job.skipped], ['completed', 0, 4]);
+    assert.deepEqual([end.job.status, end.batches_sealed, end.job.skipped], ['completed', 0, 4]);
   });
 
-  test('file listing pages in listing order', async () => {
+  test('skip-unchanged compares with what the key holds NOW: v1 -> v2 -> v1 is copied again', async () => {
+    const v1 = files(5000, 3);
+    const v2 = v1.map((f, i) => (i === 0 ? { ...f, md5: 'a'.repeat(32), size: 7 } : f));
+    assert.equal((await importAll(v1)).add.skipped_unchanged, 0);
+    const second = await importAll(v2);
+    assert.equal(second.add.skipped_unchanged, 2, 'the changed file is copied, the others skipped');
+    // Back to v1: the key holds v2, so the first file must be copied; an earlier job's v1 row is history.
+    const third = await importAll(v1);
+    assert.equal(third.add.skipped_unchanged, 2);
+    const copied = (await allFiles(svc, third.id, '&status=stored')).map((f) => f.id);
+    assert.deepEqual(copied, [v1[0]!.drive_id]);
+    // And with v1 in place again, a fourth import skips everything.
+    assert.equal((await importAll(v1)).add.skipped_unchanged, 3);
+  });
+
+  test('after the upgrade, stored_objects is filled once from the files already in the store', async () => {
+    const list = files(7000, 4);
+    await importAll(list);
+    // A database from before stored_objects existed: the files are stored, the table is empty.
+    await svc.db.transaction((tx) => tx.storedObject.deleteMany({}));
+    assert.ok((await backfillStoredObjects(svc.db)) >= 4);
+    assert.equal(await backfillStoredObjects(svc.db), 0, 'only once');
+    assert.equal((await importAll(list)).add.skipped_unchanged, 4, 'the re-import after the upgrade still skips');
+  });
+
+  test('files page by keyset cursor in listing order, per status, with totals from the counters', async () => {
     const id = await createJob(svc, 100);
     await addFiles(svc, id, { files: files(4000, 25) });
-    const p2 = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?page=2&per_page=10`)).body);
-    assert.deepEqual([p2.total, p2.page, p2.per_page], [25, 2, 10]);
+    const p1 = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?per_page=10`)).body);
+    assert.deepEqual([p1.total, p1.per_page, p1.files.length], [25, 10, 10]);
+    assert.ok(p1.next_cursor);
+    const p2 = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?per_page=10&cursor=${p1.next_cursor}`)).body);
     assert.deepEqual(p2.files.map((f) => f.id), files(4010, 10).map((f) => f.drive_id));
     assert.equal(p2.files[0]!.status, 'pending');
     assert.equal(p2.files[0]!.modified_time, '2024-05-01T10:00:00.000Z');
+    const p3 = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?per_page=10&cursor=${p2.next_cursor}`)).body);
+    assert.deepEqual([p3.files.length, p3.next_cursor], [5, null]);
+    assert.deepEqual((await allFiles(svc, id)).map((f) => f.id), files(4000, 25).map((f) => f.drive_id));
+    const pending = FileListResponse.parse((await svc.request('GET', `/jobs/${id}/files?status=pending&per_page=1`)).body);
+    assert.equal(pending.total, 25);
+    for (const bad of ['cursor=abc', 'cursor=-1', 'page=2', 'per_page=0', 'status=nope']) {
+      const res = await svc.request('GET', `/jobs/${id}/files?${bad}`);
+      assert.equal(res.status, 400, bad);
+      assert.ok(res.body.error.code && res.body.error.message, bad);
+    }
+  });
+
+  test('the status route carries the latest 20 stored and the latest 20 failed, newest first', async () => {
+    const id = await createJob(svc, 100);
+    const all = files(6000, 60);
+    await addFiles(svc, id, { files: all });
+    await results(svc, `${id}-b0`, id, all.slice(0, 30).map(stored));
+    await results(svc, `${id}-b0`, id, all.slice(30).map((f) => failedResult(f)));
+    const status = JobStatusResponse.parse((await svc.request('GET', `/jobs/${id}/status`)).body);
+    assert.equal(status.imported.length, 20);
+    assert.equal(status.errors.length, 20);
+    assert.deepEqual([status.total, status.processed, status.failed], [60, 30, 30], 'counters cover every file');
+    assert.ok(status.imported.every((f) => f.status === 'stored'));
+    assert.ok(status.errors.every((f) => f.status === 'failed'));
   });
 });

@@ -1,14 +1,23 @@
-/** Test support: a fresh SQLite file per test, the real app over it, and listed-file builders. */
+/**
+ * Test support: a fresh SQLite file per test, the real app over it with a real copy queue (Redis,
+ * its own prefix), and listed-file builders.
+ */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { createLogger, type ListedFile } from '@drive-import/common';
-import { tempDir } from '@drive-import/testing';
+import { Queue } from 'bullmq';
+import { type CopyBatchRef, createLogger, type ListedFile, QUEUES, redisConnection } from '@drive-import/common';
+import { deletePrefix, findOrStartRedis, tempDir, uniqueName } from '@drive-import/testing';
 import { createMetadataApp } from '../src/app.ts';
 import { type Db, openDb } from '../src/db.ts';
+import { type BatchDispatcher, createBatchDispatcher } from '../src/dispatch.ts';
 
 export interface TestService {
   db: Db;
   url: string;
+  copyQueue: Queue<CopyBatchRef>;
+  dispatcher: BatchDispatcher;
+  /** Batch ids on the copy queue (nobody consumes it here), sorted by batch index. */
+  queuedBatchIds(jobId?: string): Promise<string[]>;
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -17,10 +26,23 @@ export async function freshService(): Promise<TestService> {
   const dir = await tempDir('metadata-test');
   const url = `file:${join(dir.path, 'test.db')}`;
   const db = await openDb(url);
-  const app = createMetadataApp({ db, log: createLogger('metadata-test', process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const redis = await findOrStartRedis();
+  const prefix = uniqueName('meta');
+  const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(redis.url), prefix });
+  const log = createLogger('metadata-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const dispatcher = createBatchDispatcher(db, copyQueue, log);
+  const app = createMetadataApp({ db, log, dispatcher });
   return {
     db,
     url,
+    copyQueue,
+    dispatcher,
+    async queuedBatchIds(jobId) {
+      const jobs = await copyQueue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'paused']);
+      const ids = jobs.flatMap((j) => (j?.id && (!jobId || j.data.job_id === jobId) ? [j.id] : []));
+      const index = (id: string) => Number(id.slice(id.lastIndexOf('-b') + 2));
+      return ids.sort((a, b) => index(a) - index(b));
+    },
     async request(method, path, body) {
       const res = await app.request(path, {
         method,
@@ -29,6 +51,10 @@ export async function freshService(): Promise<TestService> {
       return { status: res.status, body: await res.json() };
     },
     async close() {
+      await dispatcher.close();
+      await copyQueue.close();
+      await deletePrefix(redis.url, prefix);
+      await redis.stop();
       await db.close();
       await dir.cleanup();
     },

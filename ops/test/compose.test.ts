@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { defaultPorts, envPrefix, ROOT, SERVICES } from './support.ts';
+import { DEFAULT_PORTS } from '@drive-import/common';
+import { envPrefix, ROOT, SERVICES } from './support.ts';
 
 const FILE = 'docker-compose.microservices.yml';
 const hasCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
@@ -54,11 +55,11 @@ describe('docker-compose.microservices.yml', { skip }, () => {
     for (const s of ['sqlserver', 'sqlserver-init']) assert.deepEqual(services[s]?.profiles, ['sqlserver'], s);
   });
 
-  it('publishes exactly one port: the gateway on 5000', () => {
+  it('publishes exactly one port: the gateway on its default port', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>
       (s.ports ?? []).map((p: any) => `${name}:${typeof p === 'object' ? `${p.published}->${p.target}` : p}`),
     );
-    assert.deepEqual(published, ['gateway:5000->5000']);
+    assert.deepEqual(published, [`gateway:${DEFAULT_PORTS.gateway}->${DEFAULT_PORTS.gateway}`]);
     assert.equal(services.gateway.environment.GATEWAY_HOST, '0.0.0.0');
   });
 
@@ -110,7 +111,6 @@ describe('docker-compose.microservices.yml', { skip }, () => {
   });
 
   it('wires the services by compose name, on all interfaces, with SQLite and objects on volumes', () => {
-    const ports = defaultPorts();
     // compose 1.29 prints "source:target:mode", compose v2 objects: accept both.
     const mounts = (s: string) => (services[s].volumes ?? []).map((v: any) => (typeof v === 'object' ? v : { source: v.split(':')[0], target: v.split(':')[1] }));
     for (const s of SERVICES) {
@@ -119,7 +119,7 @@ describe('docker-compose.microservices.yml', { skip }, () => {
       if (env.REDIS_URL) assert.equal(env.REDIS_URL, 'redis://redis:6379');
       for (const t of SERVICES) {
         const url = env[`${envPrefix(t)}_URL`];
-        if (url) assert.equal(url, `http://${t}:${ports[t]}`, `${s}: ${envPrefix(t)}_URL`);
+        if (url) assert.equal(url, `http://${t}:${DEFAULT_PORTS[t]}`, `${s}: ${envPrefix(t)}_URL`);
       }
     }
     assert.match(services['metadata-service'].environment.DATABASE_URL, /^file:\/data\/db\//);

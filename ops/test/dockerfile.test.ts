@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { defaultPorts, envPrefix, read, ROOT, SERVICES } from './support.ts';
+import { DEFAULT_PORTS } from '@drive-import/common';
+import { envPrefix, read, ROOT, SERVICES, tsFiles } from './support.ts';
 
 /** Dockerfile instructions with line continuations joined and comments dropped. */
 function instructions(text: string): Array<{ op: string; args: string }> {
@@ -30,6 +31,26 @@ const dockerfile = instructions(read('Dockerfile'));
 const stages = dockerfile.flatMap((i, n) => (i.op === 'FROM' ? [{ n, name: /\bAS\s+(\S+)/i.exec(i.args)?.[1], image: i.args.split(' ')[0] }] : []));
 const runtime = dockerfile.slice(stages.at(-1)!.n);
 const build = dockerfile.slice(stages[0]!.n, stages.at(-1)!.n);
+const dockerignore = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const manifest = (dir: string) => JSON.parse(read(`${dir}/package.json`)) as { name: string; dependencies?: Record<string, string> };
+
+/** The workspaces the services run on: each service and its production dependencies, followed through the workspaces. */
+function runtimeWorkspaces(): Set<string> {
+  const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
+  const byName = new Map(workspaces.map((w) => [manifest(w).name, w]));
+  const out = new Set<string>();
+  const visit = (dir: string) => {
+    if (out.has(dir)) return;
+    out.add(dir);
+    for (const dep of Object.keys(manifest(dir).dependencies ?? {})) {
+      const w = byName.get(dep);
+      if (w) visit(w);
+    }
+  };
+  for (const s of SERVICES) visit(s);
+  return out;
+}
+
 const healthcheckScript = () => {
   const hc = runtime.find((i) => i.op === 'HEALTHCHECK')!;
   const cmd = JSON.parse(hc.args.slice(hc.args.indexOf('CMD') + 3).trim()) as string[];
@@ -89,16 +110,33 @@ describe('Dockerfile', () => {
     const user = runtime.filter((i) => i.op === 'USER').at(-1)?.args;
     assert.ok(user && !['root', '0'].includes(user), `USER ${user}`);
     assert.ok(runtime.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)));
-    for (const dir of ['frontend', 'prisma', 'packages', ...SERVICES]) {
+    for (const dir of ['frontend', 'prisma', ...SERVICES]) {
       assert.ok(runtime.some((i) => i.op === 'COPY' && i.args.endsWith(` ./${dir}`)), `runtime copies ${dir}`);
     }
   });
 
   it('ignores local state, secrets and host builds, but not what the image needs', () => {
-    const ignore = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const p of ['**/node_modules', '.git', '.data', '.env', 'metadata-service/src/generated']) assert.ok(ignore.includes(p), `.dockerignore ${p}`);
+    for (const p of ['**/node_modules', '.git', '.data', '.env', 'metadata-service/src/generated']) assert.ok(dockerignore.includes(p), `.dockerignore ${p}`);
     for (const keep of ['frontend', 'prisma', 'packages', 'package.json', 'package-lock.json', ...SERVICES]) {
-      assert.ok(!ignore.includes(keep), `.dockerignore must not exclude ${keep}`);
+      assert.ok(!dockerignore.includes(keep), `.dockerignore must not exclude ${keep}`);
+    }
+  });
+
+  it('ships the shared packages the services run on, and neither test support nor test files', () => {
+    const needed = [...runtimeWorkspaces()].filter((w) => w.startsWith('packages/')).sort();
+    assert.ok(!needed.includes('packages/testing'), `a service depends on packages/testing in production (${needed.join(', ')})`);
+    // Copied one by one: a COPY of the whole packages/ folder would bring packages/testing along.
+    const copied = runtime.filter((i) => i.op === 'COPY').map((i) => i.args.split(' ').at(-1)!).filter((to) => to.startsWith('./packages'));
+    assert.deepEqual(copied.sort(), needed.map((w) => `./${w}`));
+    // The --omit=dev install in /prod leaves out dev dependencies only: test support may have no others.
+    assert.deepEqual(manifest('packages/testing').dependencies ?? {}, {}, 'packages/testing has production dependencies');
+    // Test files never reach the build context, so no COPY can put one in the image.
+    for (const p of ['**/test', '**/*.test.ts']) assert.ok(dockerignore.includes(p), `.dockerignore ${p}`);
+    // And nothing shipped imports test support (or the `npm start` stack, which is not copied).
+    for (const dir of [...runtimeWorkspaces(), 'tools/drive-emulator']) {
+      for (const file of tsFiles(join(ROOT, dir, 'src'))) {
+        assert.doesNotMatch(readFileSync(file, 'utf8'), /from '@drive-import\/(testing|local-stack)'/, file.slice(ROOT.length));
+      }
     }
   });
 
@@ -139,7 +177,7 @@ describe('Dockerfile', () => {
 
     it("defaults to each service's default port", () => {
       const script = healthcheckScript();
-      for (const [s, p] of Object.entries(defaultPorts())) {
+      for (const [s, p] of Object.entries(DEFAULT_PORTS)) {
         // Prove the default without a server: swap fetch for one that records the URL.
         const probe = `globalThis.fetch=async(u)=>{console.log(u);return{ok:true}};${script}`;
         const out = spawnSync(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH, SERVICE: s }, encoding: 'utf8' }).stdout.trim();

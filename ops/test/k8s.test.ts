@@ -12,8 +12,9 @@ import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
 import * as coreV1 from 'kubernetes-models/v1';
+import { DEFAULT_PORTS } from '@drive-import/common';
 import { QUEUES } from '../../packages/common/src/queues.ts';
-import { defaultPorts, ROOT, SERVICES, yamlDocs } from './support.ts';
+import { ROOT, SERVICES, yamlDocs } from './support.ts';
 
 const DIR = 'deploy/k8s';
 const NS = 'drive-import';
@@ -54,13 +55,12 @@ describe('deploy/k8s', () => {
   });
 
   it('runs each service with probes on /health, resources, the config and the secret, as non-root', () => {
-    const ports = defaultPorts();
     for (const s of SERVICES) {
       const dep = find('Deployment', s);
       const pod = dep.spec.template.spec;
       const [c] = pod.containers;
       assert.equal(c.image, `drive-import/${s}:latest`);
-      assert.deepEqual(c.ports.find((p: any) => p.name === 'http')?.containerPort, ports[s], `${s} port`);
+      assert.deepEqual(c.ports.find((p: any) => p.name === 'http')?.containerPort, DEFAULT_PORTS[s], `${s} port`);
       for (const probe of ['readinessProbe', 'livenessProbe']) {
         assert.deepEqual(c[probe]?.httpGet, { path: '/health', port: 'http' }, `${s} ${probe}`);
       }
@@ -73,9 +73,9 @@ describe('deploy/k8s', () => {
 
       const svc = find('Service', s);
       for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(dep.spec.template.metadata.labels[k], v, `${s} selector`);
-      assert.deepEqual(svc.spec.ports.map((p: any) => [p.port, p.targetPort]), [[ports[s], 'http']]);
+      assert.deepEqual(svc.spec.ports.map((p: any) => [p.port, p.targetPort]), [[DEFAULT_PORTS[s], 'http']]);
       const url = configMap.data[`${s.toUpperCase().replace(/-/g, '_')}_URL`];
-      if (url) assert.equal(url, `http://${s}:${ports[s]}`);
+      if (url) assert.equal(url, `http://${s}:${DEFAULT_PORTS[s]}`);
     }
   });
 

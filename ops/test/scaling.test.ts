@@ -13,7 +13,7 @@ import { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import { QUEUES, redisConnection, TERMINAL_JOB_STATUSES, type FileListResponse, type JobStatusResponse } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
-import { LOCAL_META_DIR } from '@drive-import/storage-service/drivers';
+import { LOCAL_META_DIR } from '@drive-import/storage';
 import { deletePrefix, findOrStartRedis, startStack, tempDir, uniqueName, waitFor, type StackProcess, metricSeries as series } from '@drive-import/testing';
 import { read } from './support.ts';
 
@@ -155,11 +155,12 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
 
     // Every file exactly once: one row each, stored under its key ...
     const rows: FileListResponse['files'] = [];
-    for (let page = 1; rows.length < FILES; page++) {
-      const r = await fetch(`${gateway}/api/import/jobs/${accepted.job_id}/files?per_page=1000&page=${page}`);
+    for (let cursor = ''; ; ) {
+      const r = await fetch(`${gateway}/api/import/jobs/${accepted.job_id}/files?per_page=1000${cursor ? `&cursor=${cursor}` : ''}`);
       const body = (await r.json()) as FileListResponse;
-      assert.ok(body.files.length > 0, `page ${page}`);
-      rows.push(...body.files);
+      for (const f of body.files) rows.push(f);
+      if (!body.next_cursor) break;
+      cursor = body.next_cursor;
     }
     assert.equal(rows.length, FILES);
     assert.deepEqual(new Set(rows.map((r) => r.id)), new Set(expected.map((f) => f.id)));
@@ -187,7 +188,7 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
     const byWorker = new Map<string, number>();
     const batches = await copyQueue.getJobs(['completed']);
     assert.equal(batches.length, FILES / BATCH_SIZE);
-    for (const b of batches) byWorker.set(b.processedBy!, (byWorker.get(b.processedBy!) ?? 0) + (b.data as { files: unknown[] }).files.length);
+    for (const b of batches) byWorker.set(b.processedBy!, (byWorker.get(b.processedBy!) ?? 0) + (b.data as { results: unknown[] }).results.length);
     const [a, c] = await Promise.all([workerShare(first), workerShare(third!)]);
     const ids = [a.workerId, lastScrape.workerId, c.workerId];
     assert.equal(new Set(ids).size, 3, `three distinct worker ids: ${ids.join(', ')}`);

@@ -22,7 +22,8 @@ export function yamlDocs(path: string): Array<Record<string, any>> {
 /** `<NAME>_PORT` / `<NAME>_HOST` prefix of a service: worker -> WORKER, import-service -> IMPORT_SERVICE. */
 export const envPrefix = (service: string) => service.toUpperCase().replace(/-/g, '_');
 
-function tsFiles(dir: string): string[] {
+/** The non-test .ts files under an absolute directory (generated code and node_modules skipped). */
+export function tsFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const full = join(dir, name);
@@ -33,7 +34,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Where the running services get their code: the five services plus the shared packages they import. */
-const RUNTIME_SOURCE_DIRS = [...SERVICES.map((s) => `${s}/src`), 'packages/common/src', 'packages/drive/src'];
+const RUNTIME_SOURCE_DIRS = [...SERVICES.map((s) => `${s}/src`), 'packages/common/src', 'packages/drive/src', 'packages/storage/src'];
 
 /**
  * Env variables a service can read, found the way a reviewer would grep for them: keys of the zod
@@ -64,16 +65,4 @@ export function serviceConfigKeys(service: ServiceName): string[] {
 /** Variable names (`NAME=`) in .env.example, commented-out ones included. */
 export function envExampleKeys(): Set<string> {
   return new Set([...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!));
-}
-
-/** The default ports in packages/common/src/config.ts: `GATEWAY_PORT: port(5000)` -> {gateway: 5000}. */
-export function defaultPorts(): Record<ServiceName, number> {
-  const text = read('packages/common/src/config.ts');
-  const out = {} as Record<ServiceName, number>;
-  for (const s of SERVICES) {
-    const m = new RegExp(`${envPrefix(s)}_PORT: port\\((\\d+)\\)`).exec(text);
-    if (!m) throw new Error(`no default port for ${s} in packages/common/src/config.ts`);
-    out[s] = Number(m[1]);
-  }
-  return out;
 }

@@ -1,15 +1,8 @@
 /** Object routes over the storage drivers: read, head, delete, read URLs and health. */
 import { Readable } from 'node:stream';
-import { AppError, badRequest, createServiceApp, createServiceMetrics, health, mountMetrics, notFound, type Logger } from '@drive-import/common';
+import { AppError, badRequest, createServiceApp, createServiceMetrics, Destination, healthRoute, type HealthOptions, mountMetrics, notFound, type Logger } from '@drive-import/common';
+import { assertSafeKey, InvalidKeyError, MAX_URL_TTL_SECONDS, StorageUsageError, type ObjectInfo, type StorageDriver, type StorageProvider } from '@drive-import/storage';
 import { z } from 'zod';
-import {
-  assertSafeKey,
-  InvalidKeyError,
-  StorageUsageError,
-  type ObjectInfo,
-  type StorageDriver,
-  type StorageProvider,
-} from './drivers/index.ts';
 
 export interface StorageAppDeps {
   log: Logger;
@@ -17,10 +10,11 @@ export interface StorageAppDeps {
   defaultProvider: StorageProvider;
   /** Every configured store; `?provider=` picks among them. */
   drivers: Partial<Record<StorageProvider, StorageDriver>>;
+  /** Caching of the store check (default: a write probe at most every 5 s, 2 s per check). */
+  health?: HealthOptions;
 }
 
-const ProviderQuery = z.enum(['s3', 'azure', 'local']);
-const TtlQuery = z.coerce.number().int().min(1).max(7 * 24 * 3600);
+const TtlQuery = z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS);
 
 /** The key is everything after the route prefix, percent-decoded once, then checked. */
 function keyFrom(url: string, prefix: string): string {
@@ -58,22 +52,29 @@ export function createStorageApp(deps: StorageAppDeps) {
   mountMetrics(app, createServiceMetrics('storage-service'));
 
   const driverFor = (requested: string | undefined): StorageDriver => {
-    const parsed = ProviderQuery.safeParse(requested ?? deps.defaultProvider);
-    if (!parsed.success) throw badRequest('provider must be one of s3, azure, local', 'invalid_provider');
+    const parsed = Destination.safeParse(requested ?? deps.defaultProvider);
+    if (!parsed.success) throw badRequest(`provider must be one of ${Destination.options.join(', ')}`, 'invalid_provider');
     const driver = deps.drivers[parsed.data];
     if (!driver) throw new AppError(400, 'provider_not_configured', `storage provider ${parsed.data} is not configured on this deployment`);
     return driver;
   };
 
-  app.get('/health', (c) => {
-    const driver = deps.drivers[deps.defaultProvider];
-    return health(c, 'storage-service', {
-      [`store_${deps.defaultProvider}`]: async () => {
-        if (!driver) throw new Error(`default provider ${deps.defaultProvider} is not configured`);
-        await driver.check();
+  // driver.check() writes and deletes a probe object: run it at most once per TTL (5 s by default),
+  // shared by every caller in the meantime, never once per /health call.
+  const defaultDriver = deps.drivers[deps.defaultProvider];
+  app.get(
+    '/health',
+    healthRoute(
+      'storage-service',
+      {
+        [`store_${deps.defaultProvider}`]: async () => {
+          if (!defaultDriver) throw new Error(`default provider ${deps.defaultProvider} is not configured`);
+          await defaultDriver.check();
+        },
       },
-    });
-  });
+      { ttlMs: 5000, ...deps.health },
+    ),
+  );
 
   // Hono answers HEAD with the GET route (body dropped), so one route serves both; HEAD never opens the body.
   app.get('/objects/*', async (c) => {
@@ -102,7 +103,7 @@ export function createStorageApp(deps: StorageAppDeps) {
     const driver = driverFor(c.req.query('provider'));
     const ttlRaw = c.req.query('ttl');
     const ttl = ttlRaw === undefined ? undefined : TtlQuery.safeParse(ttlRaw);
-    if (ttl && !ttl.success) throw badRequest('ttl must be 1..604800 seconds', 'invalid_request');
+    if (ttl && !ttl.success) throw badRequest(`ttl must be 1..${MAX_URL_TTL_SECONDS} seconds`, 'invalid_request');
     try {
       return c.json({ url: await driver.readUrl(key, ttl?.data) });
     } catch (err) {

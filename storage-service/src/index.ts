@@ -1,7 +1,7 @@
-import { createLogger, serveApp, type Logger } from '@drive-import/common';
+import { configuredDestinations, createLogger, serveApp, type Logger } from '@drive-import/common';
+import { createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage';
 import { createStorageApp } from './app.ts';
 import type { StorageServiceConfig } from './config.ts';
-import { configuredProviders, createStorageDriver, type StorageDriver, type StorageProvider } from './drivers/index.ts';
 
 export { createStorageApp, type StorageAppDeps } from './app.ts';
 export { loadStorageServiceConfig, storageServiceEnv, type StorageServiceConfig } from './config.ts';
@@ -12,13 +12,13 @@ export async function startStorageService(
   options: { port?: number; host?: string; log?: Logger } = {},
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const log = options.log ?? createLogger('storage-service', config.LOG_LEVEL);
-  if (!configuredProviders(config).includes(config.STORAGE_PROVIDER)) {
+  if (!configuredDestinations(config).includes(config.STORAGE_PROVIDER)) {
     // Fails with the missing variable's name (e.g. S3_BUCKET).
     createStorageDriver(config.STORAGE_PROVIDER, config);
   }
   let ownUrl: string | undefined;
   const drivers: Partial<Record<StorageProvider, StorageDriver>> = {};
-  for (const provider of configuredProviders(config)) {
+  for (const provider of configuredDestinations(config)) {
     // Local read URLs point at this service: the configured URL, or where it really listens (port 0).
     const freePort = (options.port ?? config.STORAGE_SERVICE_PORT) === 0;
     drivers[provider] = createStorageDriver(provider, config, {

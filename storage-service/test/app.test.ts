@@ -1,17 +1,17 @@
 /** The object routes over real drivers (a temp dir and s3rver), through app.request() and one real server. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, createLogger } from '@drive-import/common';
+import { createStorageDriver, encodeKeyPath, type StorageDriver } from '@drive-import/storage';
 import { startS3Server, tempDir, uniqueName, type S3ServerHandle } from '@drive-import/testing';
 import { createStorageApp, loadStorageServiceConfig, startStorageService } from '../src/index.ts';
-import { createStorageDriver, encodeKeyPath, type StorageDriver } from '../src/drivers/index.ts';
-import { md5 } from './helpers.ts';
-import { storageConfig } from './stores.ts';
 
 const log = createLogger('storage-service-test', 'silent');
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 const put = (driver: StorageDriver, key: string, data: Buffer, contentType = 'image/png') =>
   driver.put({ key, body: Readable.from([data], { objectMode: false }), size: data.length, md5: md5(data), contentType });
 
@@ -26,10 +26,10 @@ describe('storage-service routes', () => {
   before(async () => {
     dir = await tempDir('storage-app');
     s3 = await startS3Server({ bucket: uniqueName('app-bucket') });
-    local = createStorageDriver('local', storageConfig({ LOCAL_STORAGE_DIR: join(dir.path, 'objects') }), { localReadBaseUrl: base });
+    local = createStorageDriver('local', loadStorageServiceConfig({ LOCAL_STORAGE_DIR: join(dir.path, 'objects') }), { localReadBaseUrl: base });
     s3Driver = createStorageDriver(
       's3',
-      storageConfig({
+      loadStorageServiceConfig({
         S3_BUCKET: s3.bucket!,
         S3_ENDPOINT: s3.endpoint,
         S3_FORCE_PATH_STYLE: 'true',
@@ -132,7 +132,7 @@ describe('storage-service routes', () => {
 
     const file = join(dir.path, 'not-a-dir');
     await writeFile(file, 'x');
-    const broken = createStorageDriver('local', storageConfig({ LOCAL_STORAGE_DIR: join(file, 'objects') }));
+    const broken = createStorageDriver('local', loadStorageServiceConfig({ LOCAL_STORAGE_DIR: join(file, 'objects') }));
     const brokenApp = createStorageApp({ log, defaultProvider: 'local', drivers: { local: broken } });
     const bad = await brokenApp.request('/health');
     assert.equal(bad.status, 503);

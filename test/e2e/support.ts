@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import type { JobStatusResponse } from '@drive-import/common';
 import { TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
-import { LOCAL_META_DIR } from '@drive-import/storage-service/drivers';
+import { LOCAL_META_DIR } from '@drive-import/storage';
 import { deletePrefix, findOrStartRedis, startStack, tempDir, uniqueName, waitFor, type Stack } from '@drive-import/testing';
 
 export type Emulator = Awaited<ReturnType<typeof startDriveEmulator>>;

@@ -1,16 +1,17 @@
 /**
- * The copy queue's processor: copy a batch's files (bounded by one process-wide limit), save the
- * results in the BullMQ job, then post them in ONE call. A batch redelivered after the post failed
- * re-posts the saved results and copies nothing again.
+ * The copy queue's processor: fetch the batch's pending files from the metadata-service (the queue
+ * carries only the batch id), copy them (bounded by one process-wide limit), save the results in
+ * the BullMQ job, then post them in ONE call. A batch redelivered after the post failed re-posts
+ * the saved results and copies nothing again.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { LimitFunction } from 'p-limit';
-import { CopyBatch, isUnavailable, JobSummary, type CopyFile, type FileResult, type Logger, type ServiceClient } from '@drive-import/common';
-import type { StorageDriver, StorageProvider } from '@drive-import/storage-service/drivers';
+import { CopyBatch, CopyBatchRef, isUnavailable, JobSummary, type CopyFile, type FileResult, type Logger, type ServiceClient } from '@drive-import/common';
+import type { StorageDriver, StorageProvider } from '@drive-import/storage';
 import { copyFile, type CopyDeps } from './copy-file.ts';
 
 /** The queue payload plus what this worker adds: the finished results, saved before they are posted. */
-export type CopyJobData = CopyBatch & { results?: FileResult[] };
+export type CopyJobData = CopyBatchRef & { results?: FileResult[] };
 
 export interface BatchDeps extends CopyDeps {
   stores: Map<StorageProvider, StorageDriver>;
@@ -24,15 +25,18 @@ export interface BatchDeps extends CopyDeps {
 
 export function createBatchProcessor(deps: BatchDeps) {
   return async (job: Job<CopyJobData>, token?: string): Promise<{ posted: number }> => {
-    const parsed = CopyBatch.safeParse(job.data);
+    const parsed = CopyBatchRef.safeParse({ job_id: job.data.job_id, batch_id: job.data.batch_id });
     if (!parsed.success) throw new UnrecoverableError(`not a copy batch: ${parsed.error.message.slice(0, 500)}`);
-    const batch = parsed.data;
-    const log = deps.log.child({ job_id: batch.job_id, batch_id: batch.batch_id, bullmq_job: job.id });
+    const ref = parsed.data;
+    const log = deps.log.child({ job_id: ref.job_id, batch_id: ref.batch_id, bullmq_job: job.id });
 
     let results = job.data.results;
     if (results) {
       log.info({ files: results.length }, 're-posting saved results');
     } else {
+      const batch = await metadataCall(log, () => deps.metadata.call('GET', `/batches/${encodeURIComponent(ref.batch_id)}`, { schema: CopyBatch }));
+      // Done already (a repeated delivery) or its job ended (cancelled, failed): nothing to copy.
+      if (batch.files.length === 0) return { posted: 0 };
       const started = performance.now();
       try {
         results = await copyAll(deps, batch, job.attemptsMade + job.stalledCounter > 0, log);
@@ -48,23 +52,30 @@ export function createBatchProcessor(deps: BatchDeps) {
       log.info({ files: results.length, failed, ms: Math.round(performance.now() - started) }, 'batch copied');
     }
 
-    try {
-      await deps.metadata.call('POST', `/batches/${encodeURIComponent(batch.batch_id)}/results`, {
-        body: { job_id: batch.job_id, results },
-        schema: JobSummary,
-      });
-    } catch (err) {
-      // Down or overloaded: BullMQ retries the batch later and the saved results are re-posted.
-      if (isUnavailable(err)) {
-        log.warn({ err: String(err) }, 'metadata-service unavailable: results kept, batch will retry');
-        throw err;
-      }
-      // A 4xx will not change on retry (e.g. the job was deleted): fail the batch for good.
-      throw new UnrecoverableError(`metadata-service refused the results: ${String(err)}`);
-    }
+    const posted = results;
+    await metadataCall(log, () =>
+      deps.metadata.call('POST', `/batches/${encodeURIComponent(ref.batch_id)}/results`, { body: { job_id: ref.job_id, results: posted }, schema: JobSummary }),
+    );
     deps.metrics.batches.inc({ how: job.data.results ? 'reposted' : 'copied' });
     return { posted: results.length };
   };
+}
+
+/**
+ * A metadata-service call of the batch's life. Down or overloaded: BullMQ retries the batch later
+ * (saved results are re-posted). A 4xx will not change on retry (e.g. the job was deleted): the
+ * batch fails for good.
+ */
+async function metadataCall<T>(log: Logger, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isUnavailable(err)) {
+      log.warn({ err: String(err) }, 'metadata-service unavailable: batch will retry');
+      throw err;
+    }
+    throw new UnrecoverableError(`metadata-service refused the batch: ${String(err)}`);
+  }
 }
 
 async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, log: Logger): Promise<FileResult[]> {

@@ -5,8 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { CopyFile, FileResult } from '@drive-import/common';
-import { backoffDelay, classifyDriveError, resourceKeyHeader, sleep, type DriveClient, type DrivePacer } from '@drive-import/drive';
-import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage-service/drivers';
+import { backoffDelay, classifyDriveError, resourceKeyHeader, retryWithBackoff, type DriveClient, type DrivePacer } from '@drive-import/drive';
+import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage';
 import type { WorkerMetrics } from './metrics.ts';
 
 export interface CopyDeps {
@@ -26,6 +26,16 @@ interface Verdict {
   retryAfterMs: number | null;
 }
 
+/** One try's failure, judged: thrown out of a try so retryWithBackoff can decide on it. */
+class FailedTry extends Error {
+  constructor(
+    readonly verdict: Verdict,
+    readonly attempt: number,
+  ) {
+    super(verdict.reason);
+  }
+}
+
 export async function copyFile(
   deps: CopyDeps,
   store: StorageDriver,
@@ -34,10 +44,7 @@ export async function copyFile(
   signal: AbortSignal,
 ): Promise<FileResult> {
   const started = performance.now();
-  let verdict: Verdict | undefined;
-  let attempt = 0;
-  while (attempt < deps.maxAttempts) {
-    attempt++;
+  const copyOnce = async (attempt: number): Promise<FileResult> => {
     const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
     let body: Readable | undefined;
     try {
@@ -56,22 +63,31 @@ export async function copyFile(
     } catch (err) {
       body?.destroy(); // never leave a Drive response half-read on the socket
       if (signal.aborted) throw signal.reason; // shutting down: the batch is released, the file is not failed
-      verdict = attemptSignal.aborted
+      const verdict: Verdict = attemptSignal.aborted
         ? { kind: 'drive', retryable: true, reason: `try timed out after ${deps.attemptTimeoutMs} ms`, pauseAllMs: null, retryAfterMs: null }
         : body
           ? storeVerdict(err, store.provider)
           : driveVerdict(err, deps.metrics);
+      // Drive said "too fast": every replica slows down, also after the last try.
       if (verdict.pauseAllMs !== null) await deps.pacer.backoff(verdict.pauseAllMs).catch(() => {});
-      if (!verdict.retryable) break;
-      if (attempt < deps.maxAttempts) {
-        deps.metrics.retries.inc({ kind: verdict.kind });
-        await sleep(backoffDelay(attempt, { retryAfterMs: verdict.retryAfterMs }), signal);
-      }
+      throw new FailedTry(verdict, attempt);
     }
+  };
+  try {
+    return await retryWithBackoff(copyOnce, {
+      attempts: deps.maxAttempts,
+      signal,
+      shouldRetry: (err) => err instanceof FailedTry && err.verdict.retryable,
+      retryAfterMs: (err) => (err instanceof FailedTry ? err.verdict.retryAfterMs : null),
+      onRetry: (err) => deps.metrics.retries.inc({ kind: (err as FailedTry).verdict.kind }),
+    });
+  } catch (err) {
+    if (!(err instanceof FailedTry)) throw err;
+    deps.metrics.files.inc({ status: 'failed' });
+    const { verdict, attempt } = err;
+    const reason = verdict.retryable ? `gave up after ${attempt} tries: ${verdict.reason}` : verdict.reason;
+    return { drive_id: file.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: reason.slice(0, 4000), attempts: attempt };
   }
-  deps.metrics.files.inc({ status: 'failed' });
-  const reason = verdict!.retryable ? `gave up after ${attempt} tries: ${verdict!.reason}` : verdict!.reason;
-  return { drive_id: file.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: reason.slice(0, 4000), attempts: attempt };
 }
 
 /** The download request failed (no body yet). */

@@ -2,24 +2,15 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import pLimit from 'p-limit';
-import {
-  createLogger,
-  createServiceApp,
-  createServiceMetrics,
-  health,
-  mountMetrics,
-  QUEUES,
-  redisConnection,
-  serveApp,
-  ServiceClient,
-  type Logger,
-} from '@drive-import/common';
+import { configuredDestinations, createLogger, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
 import { createDriveClient, createDrivePacer } from '@drive-import/drive';
-import { configuredProviders, createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage-service/drivers';
+import { createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage';
+import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import { createBatchProcessor, type CopyJobData } from './copy-batch.ts';
 import { createWorkerMetrics } from './metrics.ts';
 
+export { createWorkerApp, type WorkerAppDeps } from './app.ts';
 export { loadWorkerConfig, workerConfigShape, type WorkerConfig } from './config.ts';
 export type { CopyJobData } from './copy-batch.ts';
 
@@ -40,7 +31,7 @@ export interface RunningWorker {
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const log = options.log ?? createLogger('worker', config.LOG_LEVEL);
   const stores = new Map<StorageProvider, StorageDriver>();
-  for (const provider of configuredProviders(config)) stores.set(provider, createStorageDriver(provider, config));
+  for (const provider of configuredDestinations(config)) stores.set(provider, createStorageDriver(provider, config));
   const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
   const drive = createDriveClient({
     rootUrl: config.DRIVE_API_ROOT_URL,
@@ -78,14 +69,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   worker.on('failed', (job, err) => log.warn({ batch_id: job?.id, attempts: job?.attemptsMade, err: err.message }, 'batch attempt failed'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
-  const app = createServiceApp(log);
-  mountMetrics(app, createServiceMetrics('worker', { registry: metrics.registry }));
-  app.get('/health', (c) =>
-    health(c, 'worker', {
-      redis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
-      'metadata-service': () => metadata.call('GET', '/health', { timeoutMs: 1500 }),
-    }),
-  );
+  const app = createWorkerApp({
+    log,
+    registry: metrics.registry,
+    pingRedis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
+    pingMetadata: () => metadata.call('GET', '/health', { timeoutMs: 1500 }),
+  });
   const server = await serveApp(app, { port: options.port ?? config.WORKER_PORT, hostname: config.WORKER_HOST });
   await worker.waitUntilReady();
   log.info({ url: server.url, worker_id: metrics.workerId, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');

@@ -147,9 +147,15 @@ test('metadata-service down at results time: the batch retries later and re-post
   const env = await setup({ tree: { files: 20, depth: 0, seed: 17, imageBytes: 2000 } });
   try {
     const { jobId, batches, files } = await createJob(env, { batchSize: 10 });
-    await env.stopMetadata();
+    // Slow downloads, so the metadata-service can go away after the worker fetched both batches.
+    env.emulator.setFaults({ latencyMs: 1500 });
     await env.startWorker();
     await enqueue(env, batches);
+    await waitFor('both batches fetched and downloading', async () => {
+      const states = await Promise.all(batches.map(async (b) => (await env.queue.getJob(b.batch_id))?.getState()));
+      return states.every((s) => s === 'active') && env.emulator.stats().media >= 1;
+    }, 30_000, 20);
+    await env.stopMetadata();
     // Both batches copied everything and saved their results, then failed to post.
     await waitFor('both batches to fail their first post', async () => {
       const jobs = await Promise.all(batches.map((b) => env.queue.getJob(b.batch_id)));

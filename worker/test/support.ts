@@ -6,6 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { Queue } from 'bullmq';
 import {
   AddFilesResponse,
+  batchIdFor,
+  CopyBatch,
   COPY_JOB_OPTIONS,
   createLogger,
   FileListResponse,
@@ -16,7 +18,6 @@ import {
   redisConnection,
   ServiceClient,
   TERMINAL_JOB_STATUSES,
-  type CopyBatch,
   type Destination,
   type FileRecord,
   type ListedFile,
@@ -119,7 +120,7 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
     env: (extra = {}) => ({ ...baseEnv, ...extra }),
     config: (extra = {}) => loadWorkerConfig({ ...baseEnv, ...extra }),
     async startMetadata() {
-      env.metadata = await startMetadataService({ databaseUrl: dbUrl, port: metadataPort, log: quietLog });
+      env.metadata = await startMetadataService({ databaseUrl: dbUrl, port: metadataPort, log: quietLog, redisUrl: redis.url, queuePrefix: prefix });
     },
     async stopMetadata() {
       await env.metadata?.close();
@@ -189,7 +190,10 @@ export function listedFiles(env: TestEnv): ListedFile[] {
   }));
 }
 
-/** Create a job in the metadata-service as the listing would, returning its batches (not yet enqueued). */
+/**
+ * Create a job in the metadata-service as the listing would, returning its batches as a worker
+ * fetches them. The metadata-service has put them on the copy queue already.
+ */
 export async function createJob(env: TestEnv, options: { batchSize: number; destination?: Destination }): Promise<{ jobId: string; batches: CopyBatch[]; files: ListedFile[] }> {
   const meta = metadataClient(env);
   const job = await meta.call('POST', '/jobs', {
@@ -198,18 +202,20 @@ export async function createJob(env: TestEnv, options: { batchSize: number; dest
   });
   await meta.call('PATCH', `/jobs/${job.job_id}`, { body: { status: 'listing' } });
   const files = listedFiles(env);
-  const batches = new Map<string, CopyBatch>();
+  let sealed = 0;
   for (let i = 0; i < files.length; i += 500) {
-    const added = await meta.call('POST', `/jobs/${job.job_id}/files`, { body: { files: files.slice(i, i + 500) }, schema: AddFilesResponse });
-    for (const b of added.sealed_batches) batches.set(b.batch_id, b);
+    sealed += (await meta.call('POST', `/jobs/${job.job_id}/files`, { body: { files: files.slice(i, i + 500) }, schema: AddFilesResponse })).batches_sealed;
   }
-  const done = await meta.call('POST', `/jobs/${job.job_id}/listing-complete`, { schema: ListingCompleteResponse });
-  for (const b of done.unfinished_batches) batches.set(b.batch_id, b);
-  return { jobId: job.job_id, batches: [...batches.values()], files };
+  sealed += (await meta.call('POST', `/jobs/${job.job_id}/listing-complete`, { schema: ListingCompleteResponse })).batches_sealed;
+  const batches = await Promise.all(
+    Array.from({ length: sealed }, (_, i) => meta.call('GET', `/batches/${batchIdFor(job.job_id, i)}`, { schema: CopyBatch })),
+  );
+  return { jobId: job.job_id, batches, files };
 }
 
+/** Put batches on the copy queue as the metadata-service does (again: the batch id makes it a no-op). */
 export async function enqueue(env: TestEnv, batches: CopyBatch[]): Promise<void> {
-  await env.queue.addBulk(batches.map((b) => ({ name: 'copy', data: b, opts: { ...COPY_JOB_OPTIONS, jobId: b.batch_id } })));
+  await env.queue.addBulk(batches.map((b) => ({ name: 'copy', data: { job_id: b.job_id, batch_id: b.batch_id }, opts: { ...COPY_JOB_OPTIONS, jobId: b.batch_id } })));
 }
 
 export async function waitForJob(env: TestEnv, jobId: string, timeoutMs = 60_000): Promise<JobSummary> {
@@ -226,11 +232,14 @@ export async function waitForJob(env: TestEnv, jobId: string, timeoutMs = 60_000
 
 export async function jobFiles(env: TestEnv, jobId: string): Promise<FileRecord[]> {
   const out: FileRecord[] = [];
-  for (let page = 1; ; page++) {
-    const res = await metadataClient(env).call('GET', `/jobs/${jobId}/files`, { query: { page, per_page: 1000 }, schema: FileListResponse });
-    out.push(...res.files);
-    if (out.length >= res.total || res.files.length === 0) return out;
-  }
+  let cursor: string | null = null;
+  do {
+    const query: Record<string, string | number> = cursor ? { per_page: 1000, cursor } : { per_page: 1000 };
+    const res: FileListResponse = await metadataClient(env).call('GET', `/jobs/${jobId}/files`, { query, schema: FileListResponse });
+    for (const f of res.files) out.push(f);
+    cursor = res.next_cursor;
+  } while (cursor);
+  return out;
 }
 
 /** Every object in the test bucket: key -> md5 of its bytes. */

@@ -1,23 +1,23 @@
 /**
- * The listing queue's processor: mark the job `listing`, walk the tree, record files in chunks,
- * enqueue copy batches as they seal, then mark the listing complete and enqueue what is unfinished.
+ * The listing queue's processor: mark the job `listing`, walk the tree, record files in chunks
+ * (the metadata-service seals each full batch and puts it on the copy queue), then mark the listing
+ * complete.
  *
  * At-least-once safe: a walk killed half way and run again re-sends files the metadata-service
- * upserts by (job, drive id), and batch ids come from it, so nothing is duplicated.
+ * upserts by (job, drive id), and batches are its own, so nothing is duplicated.
  */
 import { setMaxListeners } from 'node:events';
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { AppError, JobSummary, ListingCompleteResponse, ListingJobData, type Logger, type ServiceClient } from '@drive-import/common';
 import type { DriveClient, DrivePacer } from '@drive-import/drive';
 import { DriveCallError } from '../drive-call.ts';
-import { createRecorder, enqueueBatches, withRetries } from './recorder.ts';
+import { createRecorder, withRetries } from './recorder.ts';
 import { walkFolderTree, type WalkStats } from './walk.ts';
 
 export interface ListingDeps {
   drive: DriveClient;
   pacer: DrivePacer;
   metadata: ServiceClient;
-  copyQueue: Queue;
   log: Logger;
   /** LISTING_CONCURRENCY: Drive calls in flight per listing job. */
   concurrency: number;
@@ -33,7 +33,7 @@ export interface ListingResult {
   status: 'listed' | 'not_listing';
   files?: number;
   folders?: number;
-  /** Batches not yet done when the listing completed (all of them when no worker runs). */
+  /** Copy batches the metadata-service sealed for this listing. */
   batches?: number;
   stats?: WalkStats;
 }
@@ -53,15 +53,13 @@ export function createListingProcessor(deps: ListingDeps) {
         deps.metadata.call('PATCH', `/jobs/${data.job_id}`, { body: { status: 'listing' }, schema: JobSummary }),
       );
       if (summary.listing_complete) {
-        // A redelivery after the listing was recorded (e.g. the process died before BullMQ heard):
-        // no walk; just make sure every unfinished batch is on the copy queue.
-        const done = await completeListing(deps, data.job_id, log, signal);
-        log.info({ batches: done.unfinished_batches.length }, 'listing was already complete; unfinished batches re-enqueued');
-        return { status: 'listed', files: done.job.total, batches: done.unfinished_batches.length };
+        // A redelivery after the listing was recorded (e.g. the process died before BullMQ heard): no walk.
+        log.info('listing was already complete');
+        return { status: 'listed', files: summary.total };
       }
       log.info({ folder_id: data.folder_id }, 'listing started');
 
-      const recorder = createRecorder({ jobId: data.job_id, metadata: deps.metadata, copyQueue: deps.copyQueue, log, chunkSize: deps.chunkSize, signal });
+      const recorder = createRecorder({ jobId: data.job_id, metadata: deps.metadata, log, chunkSize: deps.chunkSize, signal });
       const stats = await walkFolderTree({
         drive: deps.drive,
         pacer: deps.pacer,
@@ -75,7 +73,8 @@ export function createListingProcessor(deps: ListingDeps) {
       });
       await recorder.flush();
 
-      const done = await completeListing(deps, data.job_id, log, signal, recorder.unreported);
+      const done = await completeListing(deps, data.job_id, log, signal);
+      const batches = recorder.stats.batchesSealed + done.batches_sealed;
       const seconds = (performance.now() - started) / 1000;
       log.info(
         {
@@ -83,14 +82,14 @@ export function createListingProcessor(deps: ListingDeps) {
           folders: stats.folders,
           drive_calls: stats.driveCalls,
           skipped: stats.skipped,
-          batches_sealed_while_walking: recorder.stats.batchesEnqueued,
-          batches_unfinished: done.unfinished_batches.length,
+          batches,
+          skipped_unchanged: recorder.stats.skippedUnchanged,
           seconds: Math.round(seconds * 100) / 100,
           files_per_second: Math.round(stats.files / Math.max(seconds, 0.001)),
         },
         'listing complete',
       );
-      return { status: 'listed', files: stats.files, folders: stats.folders, batches: done.unfinished_batches.length, stats };
+      return { status: 'listed', files: stats.files, folders: stats.folders, batches, stats };
     } catch (err) {
       walkAbort.abort(err); // stop the rest of the walk: sibling folders and queued chunks
       if (deps.shutdown?.aborted) throw err; // released on shutdown: retried, not a failure of the job
@@ -115,16 +114,10 @@ export function createListingProcessor(deps: ListingDeps) {
   };
 }
 
-async function completeListing(deps: ListingDeps, jobId: string, log: Logger, signal: AbortSignal, enqueuedBatchIds: readonly string[] = []) {
-  const done = await withRetries({ log, signal }, 'POST listing-complete', () =>
-    deps.metadata.call('POST', `/jobs/${jobId}/listing-complete`, {
-      body: { enqueued_batch_ids: enqueuedBatchIds },
-      schema: ListingCompleteResponse,
-    }),
+function completeListing(deps: ListingDeps, jobId: string, log: Logger, signal: AbortSignal) {
+  return withRetries({ log, signal }, 'POST listing-complete', () =>
+    deps.metadata.call('POST', `/jobs/${jobId}/listing-complete`, { schema: ListingCompleteResponse }),
   );
-  // Same BullMQ job ids as when each batch was sealed: already-queued ones are not added twice.
-  await enqueueBatches(deps.copyQueue, done.unfinished_batches);
-  return done;
 }
 
 /** Drive trouble that outlasted the in-call retries, a metadata-service that is down, Redis hiccups: try again later. */

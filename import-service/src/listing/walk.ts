@@ -1,10 +1,11 @@
 /**
  * The Drive walk: list every folder under the root (all pages, bounded parallel Drive calls),
  * follow shortcuts, never walk a folder twice, record each file id once, and hand each folder's
- * images to `onFiles` with their object keys once all of that folder's pages are in.
+ * images to `onFiles` with their object keys once all of that folder's pages are in (names are made
+ * unique across the whole folder, so its keys need every page).
  */
 import pLimit from 'p-limit';
-import { ListedFile, objectKey, uniqueNames, type Logger } from '@drive-import/common';
+import { ListedFile, objectKey, uniqueNamesAsync, type Logger } from '@drive-import/common';
 import {
   FILE_FIELDS,
   FOLDER_MIME,
@@ -28,7 +29,7 @@ export interface WalkOptions {
   resourceKey: string | null;
   /** STORAGE_KEY_PREFIX */
   keyPrefix: string;
-  /** Called with each folder's new image files; the walk waits for it only at the very end. */
+  /** Called with each folder's new image files; the folder's slot is held until it resolves. */
   onFiles: (files: ListedFile[]) => Promise<void>;
   signal?: AbortSignal;
   /** Tries per Drive call before the walk gives up (default 6). */
@@ -56,7 +57,8 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
   const visitedFolders = new Set<string>([options.rootFolderId]);
   const seenFiles = new Set<string>();
   const stats: WalkStats = { folders: 0, files: 0, driveCalls: 0, skipped: { notImage: 0, trashed: 0, duplicate: 0, folderSeen: 0, unreachable: 0 } };
-  const recordings: Array<Promise<void>> = [];
+  // Folders being listed or recorded at once (see listFolder).
+  const folderSlots = pLimit(options.concurrency);
 
   const call = <T>(what: string, fn: () => Promise<T>) =>
     limit(() => {
@@ -136,7 +138,17 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
     }
   }
 
-  async function visit(folderId: string, resourceKey: string | null, folderPath: string, isRoot: boolean): Promise<void> {
+  interface Subfolder {
+    targetId: string;
+    path: string;
+  }
+
+  /**
+   * List one folder, record its images, and return its subfolders. Runs under a folder slot, held
+   * until the folder's files are recorded: at most `concurrency` folders' listings are in memory, and
+   * a metadata-service slower than Drive slows the walk instead of piling up files here.
+   */
+  async function listFolder(folderId: string, resourceKey: string | null, folderPath: string, isRoot: boolean): Promise<Subfolder[]> {
     let children: DriveFile[];
     try {
       children = await listChildren(folderId, resourceKey);
@@ -145,29 +157,34 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
       if (isRoot || !(err instanceof DriveCallError) || err.failure.retryable) throw err;
       stats.skipped.unreachable++;
       log.warn({ folder_id: folderId, reason: err.failure.message }, 'subfolder not reachable, skipped');
-      return;
+      return [];
     }
     stats.folders++;
     const entries = classify(children);
+    children = [];
+    await yieldToLoop();
     // Files and subfolders together: a local disk cannot hold a file and a folder of one name.
-    const names = uniqueNames(entries.map((e) => ({ id: e.id, name: e.name })));
-    const keyFor = (e: Entry) => {
-      const unique = names.get(e.id)!;
-      return objectKey({ prefix: options.keyPrefix, rootFolderId: options.rootFolderId, folderPath, name: unique });
-    };
+    const names = await uniqueNamesAsync(entries.map((e) => ({ id: e.id, name: e.name })));
+    const keyFor = (e: Entry) => objectKey({ prefix: options.keyPrefix, rootFolderId: options.rootFolderId, folderPath, name: names.get(e.id)! });
 
     const files: ListedFile[] = [];
-    const targets: Array<Promise<void>> = [];
-    const subfolders: Array<Promise<void>> = [];
+    const shortcuts: Array<Extract<Entry, { kind: 'shortcut-file' }>> = [];
+    const subfolders: Subfolder[] = [];
+    let sinceYield = 0;
     for (const e of entries) {
+      // A folder of 200,000 images must not hold the event loop (lock renewals, health checks).
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
       if (e.kind === 'folder') {
         if (visitedFolders.has(e.targetId)) {
           stats.skipped.folderSeen++; // a cycle or a second path to the same folder
           continue;
         }
         visitedFolders.add(e.targetId);
-        const childPath = folderPath ? `${folderPath}/${names.get(e.id)!}` : names.get(e.id)!;
-        subfolders.push(visit(e.targetId, null, childPath, false));
+        const name = names.get(e.id)!;
+        subfolders.push({ targetId: e.targetId, path: folderPath ? `${folderPath}/${name}` : name });
         continue;
       }
       const driveId = e.kind === 'file' ? e.file.id! : e.targetId;
@@ -176,30 +193,35 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
         continue;
       }
       seenFiles.add(driveId);
-      if (e.kind === 'file') {
-        files.push(toListedFile(e.file, e.name, folderPath, keyFor(e)));
-      } else {
-        targets.push(
-          shortcutTarget(e.targetId).then((f) => {
-            if (f) files.push(toListedFile({ ...f, id: e.targetId }, e.name, folderPath, keyFor(e)));
-          }),
-        );
-      }
+      if (e.kind === 'file') files.push(toListedFile(e.file, e.name, folderPath, keyFor(e)));
+      else shortcuts.push(e);
     }
-    await Promise.all(targets);
+    // Every target is awaited here, before any subfolder starts: a failure rejects this folder only.
+    const targets = await Promise.all(shortcuts.map((e) => shortcutTarget(e.targetId)));
+    shortcuts.forEach((e, i) => {
+      const f = targets[i];
+      if (f) files.push(toListedFile({ ...f, id: e.targetId }, e.name, folderPath, keyFor(e)));
+    });
     if (files.length > 0) {
       stats.files += files.length;
-      const recorded = options.onFiles(files);
-      recorded.catch(() => {}); // observed below, via Promise.all(recordings)
-      recordings.push(recorded);
+      await options.onFiles(files);
     }
-    await Promise.all(subfolders);
+    return subfolders;
+  }
+
+  async function visit(folderId: string, resourceKey: string | null, folderPath: string, isRoot: boolean): Promise<void> {
+    const subfolders = await folderSlots(() => listFolder(folderId, resourceKey, folderPath, isRoot));
+    // Promise.all handles every sibling's rejection, so one failing subtree never goes unhandled.
+    await Promise.all(subfolders.map((s) => visit(s.targetId, null, s.path, false)));
   }
 
   await visit(options.rootFolderId, options.resourceKey, '', true);
-  await Promise.all(recordings);
   return stats;
 }
+
+/** Entries handled between two yields to the event loop. */
+const YIELD_EVERY = 2000;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const MD5 = /^[0-9a-f]{32}$/;
 

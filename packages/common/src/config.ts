@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Destination } from './contracts.ts';
 import { ConfigError } from './errors.ts';
 
 /** Env booleans: only the spellings people really use, so "flase" is an error rather than true. */
@@ -7,7 +8,8 @@ export const envBoolean = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const positiveInt = (fallback: number, max = 1_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
+/** A count, size or duration setting: a whole number from 1 to `max`, `fallback` when unset. */
+export const positiveInt = (fallback: number, max = 1_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
 const optionalString = z.string().min(1).optional();
 const url = (fallback: string) => z.url().default(fallback);
 
@@ -21,19 +23,33 @@ export const redisEnv = {
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (max 64)').default('drive-import'),
 };
 
+/**
+ * Each service's port when <NAME>_PORT is unset: the one table the config defaults and `npm start`
+ * use. The Dockerfile, compose and k8s files repeat it in their own syntax; ops/test checks them against it.
+ */
+export const DEFAULT_PORTS = {
+  gateway: 5000,
+  'import-service': 5001,
+  'metadata-service': 5002,
+  'storage-service': 5003,
+  worker: 5004,
+} as const;
+
 export const portsEnv = {
-  GATEWAY_PORT: port(5000),
-  IMPORT_SERVICE_PORT: port(5001),
-  METADATA_SERVICE_PORT: port(5002),
-  STORAGE_SERVICE_PORT: port(5003),
-  WORKER_PORT: port(5004),
+  GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
+  IMPORT_SERVICE_PORT: port(DEFAULT_PORTS['import-service']),
+  METADATA_SERVICE_PORT: port(DEFAULT_PORTS['metadata-service']),
+  STORAGE_SERVICE_PORT: port(DEFAULT_PORTS['storage-service']),
+  WORKER_PORT: port(DEFAULT_PORTS.worker),
 };
 
+const loopbackUrl = (service: keyof typeof DEFAULT_PORTS) => url(`http://127.0.0.1:${DEFAULT_PORTS[service]}`);
+
 export const serviceUrlsEnv = {
-  IMPORT_SERVICE_URL: url('http://127.0.0.1:5001'),
-  METADATA_SERVICE_URL: url('http://127.0.0.1:5002'),
-  STORAGE_SERVICE_URL: url('http://127.0.0.1:5003'),
-  WORKER_URL: url('http://127.0.0.1:5004'),
+  IMPORT_SERVICE_URL: loopbackUrl('import-service'),
+  METADATA_SERVICE_URL: loopbackUrl('metadata-service'),
+  STORAGE_SERVICE_URL: loopbackUrl('storage-service'),
+  WORKER_URL: loopbackUrl('worker'),
 };
 
 export const databaseEnv = {
@@ -44,7 +60,7 @@ export const databaseEnv = {
 };
 
 export const storageEnv = {
-  STORAGE_PROVIDER: z.enum(['s3', 'azure', 'local']).default('local'),
+  STORAGE_PROVIDER: Destination.default('local'),
   STORAGE_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.\-/]{0,200}$/, 'letters, digits, _ . - / only')
@@ -103,9 +119,12 @@ export function configuredDestinations(cfg: {
   AZURE_STORAGE_CONNECTION_STRING?: string;
   AZURE_STORAGE_ACCOUNT_NAME?: string;
   AZURE_STORAGE_ACCOUNT_KEY?: string;
-}): Array<'s3' | 'azure' | 'local'> {
-  const out: Array<'s3' | 'azure' | 'local'> = ['local'];
-  if (cfg.S3_BUCKET) out.push('s3');
-  if (cfg.AZURE_STORAGE_CONNECTION_STRING || (cfg.AZURE_STORAGE_ACCOUNT_NAME && cfg.AZURE_STORAGE_ACCOUNT_KEY)) out.push('azure');
-  return out;
+}): Destination[] {
+  // A Record over Destination: a new destination does not compile until it says when it is configured.
+  const configured: Record<Destination, boolean> = {
+    s3: Boolean(cfg.S3_BUCKET),
+    azure: Boolean(cfg.AZURE_STORAGE_CONNECTION_STRING || (cfg.AZURE_STORAGE_ACCOUNT_NAME && cfg.AZURE_STORAGE_ACCOUNT_KEY)),
+    local: true,
+  };
+  return Destination.options.filter((d) => configured[d]);
 }

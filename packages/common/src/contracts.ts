@@ -96,9 +96,9 @@ export const JobSummary = z.object({
 export type JobSummary = z.infer<typeof JobSummary>;
 
 export const JobStatusResponse = JobSummary.extend({
-  /** The latest 100 files in the store. */
+  /** The latest 20 files in the store (stored or skipped), newest first. */
   imported: z.array(FileRecord),
-  /** The latest 100 per-file errors. */
+  /** The latest 20 per-file errors, newest first. */
   errors: z.array(FileRecord),
 });
 export type JobStatusResponse = z.infer<typeof JobStatusResponse>;
@@ -111,13 +111,23 @@ export const JobListResponse = z.object({
 });
 export type JobListResponse = z.infer<typeof JobListResponse>;
 
-export const FileListQuery = PageQuery.extend({ status: FileStatus.optional() });
+/**
+ * A job's files in listing order, paged by keyset: `cursor` is the previous page's `next_cursor`
+ * (opaque), so page 10,000 costs what page 1 costs.
+ */
+export const FileListQuery = z.strictObject({
+  status: FileStatus.optional(),
+  per_page: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().regex(/^\d{1,15}$/, 'not a cursor from next_cursor').optional(),
+});
 export type FileListQuery = z.infer<typeof FileListQuery>;
 
 export const FileListResponse = z.object({
   files: z.array(FileRecord),
-  page: z.number().int(),
   per_page: z.number().int(),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: z.string().nullable(),
+  /** Files of the job with this status (all of them without one), from the job's counters. */
   total: z.number().int(),
 });
 export type FileListResponse = z.infer<typeof FileListResponse>;
@@ -184,13 +194,20 @@ export const CopyFile = z.object({
 });
 export type CopyFile = z.infer<typeof CopyFile>;
 
-/** The copy queue's payload; its BullMQ job id is batch_id (deterministic: `<job_id>-b<index>`). */
+/**
+ * The copy queue's payload: a reference only. Its BullMQ job id is batch_id; the worker fetches the
+ * files with GET /batches/:batch_id, so a million queued files cost Redis a few MB, not gigabytes.
+ */
+export const CopyBatchRef = z.strictObject({ job_id: JobId, batch_id: BatchId });
+export type CopyBatchRef = z.infer<typeof CopyBatchRef>;
+
+/** GET /batches/:batch_id: the batch's files still pending (none once it is done or the job ended). */
 export const CopyBatch = z.object({
   job_id: JobId,
   batch_id: BatchId,
   destination: Destination,
   resource_key: z.string().nullable(),
-  files: z.array(CopyFile).min(1).max(1000),
+  files: z.array(CopyFile).max(1000),
 });
 export type CopyBatch = z.infer<typeof CopyBatch>;
 
@@ -198,35 +215,26 @@ export const batchIdFor = (jobId: string, index: number) => `${jobId}-b${index}`
 
 /**
  * POST /jobs/:id/files -> AddFilesResponse. Upserts by (job, drive id): a retried listing adds
- * nothing twice. Files already stored unchanged (same destination, key and md5 in an earlier job)
- * become `skipped` at once and never reach a batch. New pending files fill the job's open batch;
- * batches that reached batch_size are sealed and returned to be enqueued.
+ * nothing twice. Files whose key already holds the same content (the key's latest stored state has
+ * this md5) become `skipped` at once and never reach a batch. New pending files fill the job's open
+ * batch; the metadata-service seals full batches and puts them on the copy queue itself.
  */
-/**
- * `enqueued_batch_ids`: batches the caller has put on the copy queue since its last call. They turn
- * `queued`, so listing-complete returns only batches that may have been missed (e.g. a listing that
- * died between sealing and enqueueing), not every unfinished one of a 100,000-file job.
- */
-const EnqueuedBatchIds = z.array(BatchId).max(10_000).default([]);
-export const AddFilesRequest = z.strictObject({ files: z.array(ListedFile).min(1).max(5000), enqueued_batch_ids: EnqueuedBatchIds });
+export const AddFilesRequest = z.strictObject({ files: z.array(ListedFile).min(1).max(5000) });
 export type AddFilesRequest = z.infer<typeof AddFilesRequest>;
 export const AddFilesResponse = z.object({
   inserted: z.number().int(),
   skipped_unchanged: z.number().int(),
-  sealed_batches: z.array(CopyBatch),
+  batches_sealed: z.number().int(),
 });
 export type AddFilesResponse = z.infer<typeof AddFilesResponse>;
 
 /**
- * POST /jobs/:id/listing-complete (ListingCompleteRequest, body optional) -> ListingCompleteResponse.
- * Seals the open batch, marks the listing complete, and returns every batch sealed but not reported
- * queued (enqueueing them is idempotent by batch id). A job with no pending file completes here.
+ * POST /jobs/:id/listing-complete (no body) -> ListingCompleteResponse. Seals the open batch and
+ * marks the listing complete; a job with no pending file completes here. Idempotent.
  */
-export const ListingCompleteRequest = z.strictObject({ enqueued_batch_ids: EnqueuedBatchIds });
-export type ListingCompleteRequest = z.infer<typeof ListingCompleteRequest>;
 export const ListingCompleteResponse = z.object({
   job: JobSummary,
-  unfinished_batches: z.array(CopyBatch),
+  batches_sealed: z.number().int(),
 });
 export type ListingCompleteResponse = z.infer<typeof ListingCompleteResponse>;
 

@@ -100,31 +100,83 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
 
 export type HealthCheck = () => Promise<unknown>;
 
-/** Run each dependency check (bounded in time); 503 with the reasons when any fails. */
-export async function health(c: Context, service: string, checks: Record<string, HealthCheck>, timeoutMs = 2000) {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
-        return [name, 'ok'] as const;
-      } catch (err) {
-        return [name, err instanceof Error ? err.message : String(err)] as const;
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
+export interface HealthOptions {
+  /** How long a check's answer (ok or the reason) is reused, in ms: at most one run per check per TTL whatever the traffic. Default 2000. */
+  ttlMs?: number;
+  /** Per-check bound in ms: a check still running then is 'timed out after N ms'. Default 2000. */
+  timeoutMs?: number;
+  /** Clock in ms (tests). Default performance.now. */
+  now?: () => number;
+}
+
+export const HEALTH_TTL_MS = 2000;
+export const HEALTH_TIMEOUT_MS = 2000;
+
+/** One run of a check, bounded in time: 'ok' or the reason it failed. Never rejects. */
+async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A dependency check made cheap under load: its answer ('ok' or the reason) is reused for `ttlMs`,
+ * callers that arrive while it runs share that one run (single flight), and a run never takes
+ * longer than `timeoutMs`. So N concurrent health calls cost one downstream call, not N.
+ */
+export function cachedCheck(check: HealthCheck, options: HealthOptions = {}): () => Promise<string> {
+  const ttlMs = options.ttlMs ?? HEALTH_TTL_MS;
+  const timeoutMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
+  const now = options.now ?? (() => performance.now());
+  let last: { value: string; at: number } | null = null;
+  let inflight: Promise<string> | null = null;
+  return () => {
+    if (last && now() - last.at < ttlMs) return Promise.resolve(last.value);
+    inflight ??= runCheck(check, timeoutMs).then((value) => {
+      last = { value, at: now() };
+      inflight = null;
+      return value;
+    });
+    return inflight;
+  };
+}
+
+function healthBody(c: Context, service: string, entries: ReadonlyArray<readonly [string, string]>) {
   const ok = entries.every(([, v]) => v === 'ok');
   return c.json(
     { status: ok ? 'ok' : 'degraded', service, version: VERSION, checks: Object.fromEntries(entries) },
     ok ? 200 : 503,
   );
+}
+
+/**
+ * Run each dependency check (bounded in time) on every call; 503 with the reasons when any fails.
+ * For a route that may be hit hard (a load balancer, many probes), prefer `healthRoute`.
+ */
+export async function health(c: Context, service: string, checks: Record<string, HealthCheck>, timeoutMs = HEALTH_TIMEOUT_MS) {
+  const entries = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const));
+  return healthBody(c, service, entries);
+}
+
+/**
+ * A /health handler whose checks are `cachedCheck`s built once: 200 `ok`, or 503 `degraded` with
+ * the reasons, as `health` answers, but each dependency is asked at most once per TTL and callers
+ * share an in-flight check, so the route stays cheap and bounded under any load.
+ */
+export function healthRoute(service: string, checks: Record<string, HealthCheck>, options: HealthOptions = {}) {
+  const cached = Object.entries(checks).map(([name, check]) => [name, cachedCheck(check, options)] as const);
+  return async (c: Context) => healthBody(c, service, await Promise.all(cached.map(async ([name, run]) => [name, await run()] as const)));
 }
 
 export interface RunningServer {

@@ -40,31 +40,102 @@ export function sanitizeSegment(raw: string, maxBytes = MAX_SEGMENT_BYTES): stri
   return truncateUtf8(base, maxBytes - Buffer.byteLength(ext)) + ext;
 }
 
+/** Case-insensitive identity of a name: two names equal here cannot share a case-insensitive disk. */
+function fold(name: string): string {
+  return name.toLowerCase();
+}
+
+/** Plain code-unit order: stable across locales and Node versions, unlike localeCompare. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Longest id spelt out in a suffix; longer (non-Drive) ids are hashed so the suffix leaves room for the name. */
+const MAX_SUFFIX_ID_BYTES = 64;
+
+/**
+ * ` (<id>)` before the extension, then ` (<id>~2)`, ` (<id>~3)`, ... for as long as `isTaken` says so.
+ * The id is sanitized too, so the result is a fixed point of sanitizeSegment (objectKey sanitizes again).
+ */
+function suffixed(safe: string, id: string, isTaken: (name: string) => boolean): string {
+  const [base, ext] = splitExtension(safe);
+  let tag = sanitizeSegment(id);
+  if (Buffer.byteLength(tag) > MAX_SUFFIX_ID_BYTES) tag = createHash('sha256').update(id).digest('hex').slice(0, 16);
+  for (let attempt = 1; ; attempt++) {
+    const suffix = attempt === 1 ? ` (${tag})` : ` (${tag}~${attempt})`;
+    const name = truncateUtf8(base, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix + ext)) + suffix + ext;
+    if (!isTaken(name)) return name;
+  }
+}
+
 /**
  * Unique, sanitized names for the children of one folder (files and subfolders together, since a
  * local disk cannot hold a file and a folder of one name). Names that collide (case-insensitively)
  * all get ` (<drive id>)` before the extension; the rest keep their sanitized name.
+ *
+ * A suffixed name can still meet another child's literal name (`x (A).jpg`), a name cut to the byte
+ * limit, or the suffix of an id differing only in case; so every final name is checked against the
+ * names already taken and moves on to ` (<id>~2)`, `~3`, ... when needed. Names that collide with
+ * nobody are reserved first and suffixed ones are given out by id, so the result depends only on the
+ * set of children, never on the listing order. Linear apart from sorting the colliding ids.
  */
 export function uniqueNames(children: ReadonlyArray<{ id: string; name: string }>): Map<string, string> {
-  const byName = new Map<string, Array<{ id: string; safe: string }>>();
+  const steps = uniqueNameSteps(children);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/** uniqueNames for a folder of any size: gives the event loop a turn every few thousand names. */
+export async function uniqueNamesAsync(children: ReadonlyArray<{ id: string; name: string }>): Promise<Map<string, string>> {
+  const steps = uniqueNameSteps(children);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Names handled between two yields of uniqueNameSteps. */
+const NAMES_PER_STEP = 5000;
+
+function* uniqueNameSteps(children: ReadonlyArray<{ id: string; name: string }>): Generator<void, Map<string, string>> {
+  let work = 0;
+  const tick = () => ++work % NAMES_PER_STEP === 0;
+  // One entry per id (a file with several parents is listed more than once). Should one id come with
+  // two names, the smaller sanitized name wins, again whatever the order.
+  const safeById = new Map<string, string>();
   for (const { id, name } of children) {
     const safe = sanitizeSegment(name);
-    const k = safe.toLowerCase();
-    const list = byName.get(k) ?? [];
-    if (!list.some((e) => e.id === id)) list.push({ id, safe });
-    byName.set(k, list);
+    const seen = safeById.get(id);
+    if (seen === undefined || compare(safe, seen) < 0) safeById.set(id, safe);
+    if (tick()) yield;
   }
+  const idsByName = new Map<string, string[]>();
+  for (const [id, safe] of safeById) {
+    const k = fold(safe);
+    const ids = idsByName.get(k);
+    if (ids) ids.push(id);
+    else idsByName.set(k, [id]);
+    if (tick()) yield;
+  }
+
   const out = new Map<string, string>();
-  for (const list of byName.values()) {
-    for (const { id, safe } of list) {
-      if (list.length === 1) {
-        out.set(id, safe);
-      } else {
-        const [base, ext] = splitExtension(safe);
-        const suffix = ` (${id})`;
-        out.set(id, truncateUtf8(base, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix + ext)) + suffix + ext);
-      }
+  const taken = new Set<string>();
+  const colliding: string[] = [];
+  for (const [k, ids] of idsByName) {
+    if (ids.length === 1) {
+      out.set(ids[0]!, safeById.get(ids[0]!)!);
+      taken.add(k);
+    } else {
+      for (const id of ids) colliding.push(id); // not push(...ids): a huge group would overflow the call stack
     }
+    if (tick()) yield;
+  }
+  colliding.sort(compare);
+  yield;
+  for (const id of colliding) {
+    const name = suffixed(safeById.get(id)!, id, (n) => taken.has(fold(n)));
+    out.set(id, name);
+    taken.add(fold(name));
+    if (tick()) yield;
   }
   return out;
 }

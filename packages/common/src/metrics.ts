@@ -3,6 +3,7 @@
  * several apps in one test process do not collide), default process metrics, an HTTP request
  * duration histogram by route pattern, and the GET /metrics route.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -28,9 +29,40 @@ export interface ServiceMetricsOptions {
   registry?: Registry;
 }
 
+let loopDelay: IntervalHistogram | undefined;
+
+/** The process's event-loop delay histogram, started on first use and never reset. */
+function processLoopDelay(): IntervalHistogram {
+  if (!loopDelay) {
+    loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+  }
+  return loopDelay;
+}
+
+/**
+ * `drive_import_eventloop_delay_max_seconds{service}`: the longest the event loop was blocked since
+ * the metrics were created. prom-client's `nodejs_eventloop_lag_max_seconds` is reset at every
+ * scrape, so a block between two scrapes by someone else is lost there; this one is not.
+ */
+function eventLoopMaxGauge(registry: Registry, service: string): void {
+  if (registry.getSingleMetric('drive_import_eventloop_delay_max_seconds')) return; // a shared registry already has it
+  const histogram = processLoopDelay();
+  new Gauge({
+    name: 'drive_import_eventloop_delay_max_seconds',
+    help: 'Longest event-loop delay since the process started its metrics (monitorEventLoopDelay, never reset)',
+    labelNames: ['service'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ service }, histogram.max / 1e9);
+    },
+  });
+}
+
 export function createServiceMetrics(service: string, options: ServiceMetricsOptions = {}): ServiceMetrics {
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry, prefix: metricsPrefix(service) });
+  eventLoopMaxGauge(registry, service);
   const httpDuration = new Histogram({
     name: 'drive_import_http_request_duration_seconds',
     help: 'HTTP requests served, by service, method, route pattern and status',

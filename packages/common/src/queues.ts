@@ -24,13 +24,15 @@ export function redisConnection(redisUrl: string) {
 
 /**
  * Copy batches: retried with backoff when a worker cannot finish one (e.g. the metadata-service is
- * down); completed ones are kept a day so a re-enqueue with the same batch id stays a no-op.
+ * down). Once a batch's results are recorded its Redis copy has no use (the database is the record,
+ * and the metadata-service never re-enqueues a batch it saw done), so only a few are kept, for the
+ * dashboard: a day of a million files must not fill a Redis that runs with `noeviction`.
  */
 export const COPY_JOB_OPTIONS = {
   attempts: 12,
   backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: { age: 24 * 3600, count: 200_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnComplete: { age: 3600, count: 500 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
 } as const;
 
 /** Listing jobs: a crashed or failed walk is retried; the walk is idempotent (upserts, batch ids). */

@@ -45,7 +45,7 @@ export class ServiceClient {
       throw new AppError(503, 'upstream_unavailable', `${this.service} is unreachable: ${reason}`);
     }
     const text = await res.text();
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {

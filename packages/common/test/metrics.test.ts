@@ -77,3 +77,18 @@ test('queue depths are read at scrape time; a queue that cannot answer leaves it
   s = await read();
   assert.equal(s.find(([l]) => l.state === 'waiting')?.[1], 0);
 });
+
+test('the event loop max since start survives scrapes (prom-client resets its own at each)', async () => {
+  const { app: a } = app('loop-test');
+  await a.request('/metrics');
+  const blockUntil = performance.now() + 200;
+  await new Promise((r) => setTimeout(r, 5));
+  while (performance.now() < blockUntil) {
+    /* block the loop for ~200 ms */
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  const max = async () => series(await (await a.request('/metrics')).text(), 'drive_import_eventloop_delay_max_seconds').find(([l]) => l.service === 'loop-test')?.[1];
+  const first = await max();
+  assert.ok(first !== undefined && first >= 0.1, `max ${first}`);
+  assert.ok((await max())! >= 0.1, 'still there at the next scrape');
+});

@@ -32,3 +32,39 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+export interface RetryOptions {
+  /** Total tries, the first one included. */
+  attempts: number;
+  /** backoffDelay's first wait and cap (default 1 s and 16 s). */
+  baseMs?: number;
+  maxMs?: number;
+  /** Aborting ends the wait and the retries: the signal's reason is thrown instead of the failure. */
+  signal?: AbortSignal;
+  /** Is this failure worth another try? Default: every failure is. */
+  shouldRetry?: (err: unknown, attempt: number) => boolean;
+  /** The least wait the server asked for (Retry-After), in ms, or null. */
+  retryAfterMs?: (err: unknown) => number | null;
+  /** Called before each wait (to log it, count it, slow other replicas down); awaited. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => unknown;
+}
+
+/**
+ * The one retry loop: call `fn(attempt)` until it succeeds, fails with something not worth retrying,
+ * or has had `attempts` tries, waiting backoffDelay between tries. Throws the last failure.
+ */
+export async function retryWithBackoff<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const { signal } = options;
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (attempt >= options.attempts || !(options.shouldRetry?.(err, attempt) ?? true)) throw err;
+      const delayMs = backoffDelay(attempt, { baseMs: options.baseMs, maxMs: options.maxMs, retryAfterMs: options.retryAfterMs?.(err) });
+      await options.onRetry?.(err, attempt, delayMs);
+      await sleep(delayMs, signal);
+    }
+  }
+}

@@ -17,7 +17,7 @@ function binOf(pkg: string, bin: string, hint: string): string {
   try {
     manifestPath = require.resolve(`${pkg}/package.json`);
   } catch {
-    throw new Error(`${pkg} is not installed, so no ${hint} can be started. Run: npm install ${pkg} -w packages/testing`);
+    throw new Error(`${pkg} is not installed, so no ${hint} can be started. Run: npm install --save-dev ${pkg} -w packages/testing`);
   }
   const manifest = require(manifestPath) as { bin?: Record<string, string> };
   const rel = manifest.bin?.[bin];
@@ -106,7 +106,7 @@ export interface S3ServerHandle {
 export async function startS3Server(options: { bucket?: string } = {}): Promise<S3ServerHandle> {
   const script = binOf('s3rver', 's3rver', 'S3-compatible test server');
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'));
-  let started;
+  let started: { child: ChildProcess; port: number };
   try {
     started = await startChild('s3rver', ['--openssl-legacy-provider'], script, ['-d', dir, '-a', '127.0.0.1', '-p', '0', '-s'], /S3rver listening on [\d.]+:(\d+)/);
   } catch (err) {

@@ -22,6 +22,12 @@ export interface TreeSpec {
   imageBytes?: number;
   /** Same-named images in some folders, and two sibling folders with the same name. */
   duplicateNames?: boolean;
+  /**
+   * Share of the images (0..1) whose name collides with another image of the same folder: spread
+   * evenly, each takes its predecessor's name, alternately verbatim, lower-cased and with an
+   * upper-case extension (IMG_0001.png, img_0001.png, IMG_0001.PNG). 1/3 for the million-file bench.
+   */
+  nameCollisions?: number;
   /** Names with '/', '\', '..', control characters, emoji, very long names. */
   oddNames?: boolean;
   /** Text and PDF files, a Google Doc, a trashed image, shortcuts (to an image; to an ancestor: a cycle), a two-parent image. */
@@ -86,10 +92,22 @@ export function generateTree(spec: TreeSpec): DriveTree {
     return Math.floor(n / folders.length) + (k < n % folders.length ? 1 : 0);
   };
   const imagesIn = new Map<string, string[]>();
+  const share = Math.min(1, Math.max(0, spec.nameCollisions ?? 0));
   folders.forEach((f, k) => {
     const count = imagesPerFolder(k);
+    const width = Math.max(4, String(count).length);
     const ids: string[] = [];
-    for (let i = 1; i <= count; i++) ids.push(tree.addImage(f.id, `IMG_${pad(i, Math.max(4, String(count).length))}.png`));
+    let collided = 0;
+    for (let i = 1; i <= count; i++) {
+      // Bresenham: image i collides when the running share crosses a whole number (never the first).
+      const collides = i > 1 && Math.floor(i * share) > Math.floor((i - 1) * share);
+      let name = `IMG_${pad(i, width)}.png`;
+      if (collides) {
+        const base = `IMG_${pad(i - 1, width)}`;
+        name = [`${base}.png`, `${base.toLowerCase()}.png`, `${base}.PNG`][collided++ % 3]!;
+      }
+      ids.push(tree.addImage(f.id, name));
+    }
     imagesIn.set(f.id, ids);
   });
 

@@ -12,7 +12,7 @@ import { startDriveEmulator } from './index.ts';
 const USAGE = `Usage: tsx tools/drive-emulator/src/main.ts [options]
 Tree:   --files N (exact total of images) | --files-per-folder N   --folders N (total, root included) | --folders-per-folder N
         --depth N (levels below the root, default 2)  --image-bytes N (default 2000)  --seed N  --root-name S
-        --duplicate-names  --odd-names  --extras
+        --duplicate-names  --odd-names  --extras  --name-collisions F (share of images named like a sibling, 0..1)
 Server: --port N (0 = free port, default 5010)  --host H (default 127.0.0.1)
 Faults: --latency-ms N  --quota-per-second N (alias --quota)  --quota-status 429|403  --max-page-size N
         --empty-page-every N  --error-rate P  --corrupt-rate P  --drop-connection-rate P
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'root-name': { type: 'string' },
     'duplicate-names': { type: 'boolean' },
+    'name-collisions': { type: 'string' },
     'odd-names': { type: 'boolean' },
     extras: { type: 'boolean' },
     'latency-ms': { type: 'string' },
@@ -75,6 +76,7 @@ const spec: TreeSpec = {
   imageBytes: number('image-bytes', values['image-bytes']),
   rootName: values['root-name'],
   duplicateNames: values['duplicate-names'],
+  nameCollisions: number('name-collisions', values['name-collisions']),
   oddNames: values['odd-names'],
   extras: values.extras,
 };
@@ -97,7 +99,7 @@ if (values.faults) Object.assign(faults, JSON.parse(values.faults) as Faults);
 
 try {
   const emulator = await startDriveEmulator({ tree: spec, faults, port: number('port', values.port) ?? 5010, host: values.host });
-  const images = emulator.tree.expectedImages().length;
+  const images = emulator.tree.expectedImageCount();
   console.log(
     JSON.stringify({ url: emulator.url, root_id: emulator.rootId, folder_id: emulator.rootId, folder_url: emulator.folderUrl, images, port: emulator.port, faults }),
   );

@@ -259,7 +259,7 @@ export function createEmulatorServer(tree: DriveTree, initialFaults: Faults = {}
       return sendJson(res, 200, faults.get(), {}, false);
     }
     if (path === '/__emulator/tree' && method === 'GET') {
-      return sendJson(res, 200, { rootId: tree.rootId, rootName: tree.rootName, ...tree.counts(), expectedImages: tree.expectedImages().length }, {}, false);
+      return sendJson(res, 200, { rootId: tree.rootId, rootName: tree.rootName, ...tree.counts(), expectedImages: tree.expectedImageCount() }, {}, false);
     }
     if (path === '/__emulator/items' && method === 'POST') {
       // Add an item at runtime from another process: {parentId, name, type: 'folder' | 'image' | 'file', mimeType?, content?}.

@@ -1,6 +1,8 @@
 /**
  * The files and folders the emulator serves. Items keep insertion order (the listing order), images
  * are generated lazily by a PngFactory (only size is known up front; md5 is computed on first need).
+ * Generated images are compact (PngItem: times as small numbers, size and dimensions from the
+ * factory, one shared parents array per folder), so a 1,000,000-image tree fits in ~250 MB.
  */
 import { createHash } from 'node:crypto';
 import { PngFactory } from './images.ts';
@@ -69,6 +71,54 @@ export type ListEntry =
   | { type: 'shortcut'; path: string; target: string; id?: string };
 
 const BASE_TIME = Date.UTC(2024, 0, 1);
+/** Whole seconds after BASE_TIME -> Drive's ISO time (ends in .000Z). */
+const isoAt = (offsetS: number) => new Date(BASE_TIME + offsetS * 1000).toISOString();
+/** The same instant in EXIF's format, as Drive reports imageMediaMetadata.time. */
+const exifAt = (offsetS: number) => isoAt(offsetS).slice(0, 19).replace(/-/g, ':').replace('T', ' ');
+
+/**
+ * A generated PNG. Only what cannot be derived is stored (id, name, parents, seed, two times as
+ * seconds); mimeType, size, content and image metadata are getters. Reads like any DriveItem.
+ */
+class PngItem implements DriveItem {
+  trashed = false;
+  md5: string | null = null;
+  /** An explicit modifiedTime (AddOptions.modifiedTime), kept verbatim. */
+  private mtimeText: string | null = null;
+
+  constructor(
+    private readonly factory: PngFactory,
+    public readonly id: string,
+    public name: string,
+    public parents: string[],
+    private readonly seed: number,
+    private readonly mtimeS: number,
+    private readonly takenS: number,
+  ) {}
+
+  get mimeType(): string {
+    return 'image/png';
+  }
+  get modifiedTime(): string {
+    return this.mtimeText ?? isoAt(this.mtimeS);
+  }
+  set modifiedTime(value: string) {
+    this.mtimeText = value;
+  }
+  get content(): { kind: 'png'; seed: number } {
+    return { kind: 'png', seed: this.seed };
+  }
+  get size(): number {
+    return this.factory.info(this.seed).size;
+  }
+  get image(): { width: number; height: number; time: string } {
+    const info = this.factory.info(this.seed);
+    return { width: info.width, height: info.height, time: exifAt(this.takenS) };
+  }
+  get shortcut(): null {
+    return null;
+  }
+}
 
 export class DriveTree {
   readonly rootId: string;
@@ -76,6 +126,8 @@ export class DriveTree {
   readonly images: PngFactory;
   private readonly items = new Map<string, DriveItem>();
   private readonly childIds = new Map<string, string[]>();
+  /** One frozen `[parentId]` per folder, shared by its single-parent children (addParent copies). */
+  private readonly soleParent = new Map<string, string[]>();
   private readonly random: () => number;
   private counter = 0;
   /** Bumped on every change; listing caches key on it. */
@@ -119,9 +171,20 @@ export class DriveTree {
     }
   }
 
+  /** Seconds after BASE_TIME: whole seconds, so toISOString ends in .000Z as Drive's times do. */
+  private nextTimeOffset(): number {
+    return Math.floor(this.random() * 300 * 86400);
+  }
+
   private nextTime(): string {
-    // Whole seconds, so toISOString ends in .000Z as Drive's times do.
-    return new Date(BASE_TIME + Math.floor(this.random() * 300 * 86400) * 1000).toISOString();
+    return isoAt(this.nextTimeOffset());
+  }
+
+  private parentsArray(parentId: string, more: string[] | undefined): string[] {
+    if (more?.length) return [parentId, ...more];
+    let shared = this.soleParent.get(parentId);
+    if (!shared) this.soleParent.set(parentId, (shared = Object.freeze([parentId]) as string[]));
+    return shared;
   }
 
   private insert(item: DriveItem): DriveItem {
@@ -144,7 +207,7 @@ export class DriveTree {
       id: o.id ?? this.newId(),
       name,
       mimeType,
-      parents: [parentId, ...(o.moreParents ?? [])],
+      parents: this.parentsArray(parentId, o.moreParents),
       trashed: o.trashed ?? false,
       modifiedTime: o.modifiedTime ?? this.nextTime(),
       content: null,
@@ -161,14 +224,13 @@ export class DriveTree {
 
   /** A generated PNG (image/png) of about the tree's imageBytes. */
   addImage(parentId: string, name: string, o: AddOptions = {}): string {
-    const item = this.base(parentId, name, 'image/png', o);
-    const seed = hash32(item.id);
-    const info = this.images.info(seed);
-    const taken = new Date(Date.parse(item.modifiedTime) - Math.floor(this.random() * 30 * 86400) * 1000);
-    item.content = { kind: 'png', seed };
-    item.size = info.size;
-    // EXIF's date format, as Drive reports imageMediaMetadata.time.
-    item.image = { width: info.width, height: info.height, time: taken.toISOString().slice(0, 19).replace(/-/g, ':').replace('T', ' ') };
+    // The same draws in the same order as every other item (id, then time), then the taken time.
+    const id = o.id ?? this.newId();
+    const mtimeS = o.modifiedTime === undefined ? this.nextTimeOffset() : Math.floor((Date.parse(o.modifiedTime) - BASE_TIME) / 1000);
+    const takenS = mtimeS - Math.floor(this.random() * 30 * 86400);
+    const item = new PngItem(this.images, id, name, this.parentsArray(parentId, o.moreParents), hash32(id), mtimeS, takenS);
+    if (o.modifiedTime !== undefined) item.modifiedTime = o.modifiedTime;
+    if (o.trashed) item.trashed = true;
     return this.insert(item).id;
   }
 
@@ -200,7 +262,7 @@ export class DriveTree {
     const item = this.mustGet(id);
     if (!this.items.has(parentId)) throw new Error(`unknown parent ${parentId}`);
     if (item.parents.includes(parentId)) return;
-    item.parents.push(parentId);
+    item.parents = [...item.parents, parentId]; // parents arrays may be shared: never push
     this.childrenArray(parentId).push(id);
     this.version++;
   }
@@ -292,6 +354,30 @@ export class DriveTree {
       }
     }
     return c;
+  }
+
+  /** expectedImages().length without building them (no md5 per image): cheap on a 1M-image tree. */
+  expectedImageCount(): number {
+    const found = new Set<string>();
+    const visited = new Set<string>([this.rootId]);
+    const queue: string[] = [this.rootId];
+    for (let i = 0; i < queue.length; i++) {
+      for (const id of this.childIdsOf(queue[i]!)) {
+        let target = this.items.get(id)!;
+        if (target.trashed) continue;
+        if (target.shortcut) {
+          const t = this.items.get(target.shortcut.targetId);
+          if (!t || t.trashed) continue;
+          target = t;
+        }
+        if (target.mimeType === FOLDER_MIME) {
+          if (visited.has(target.id)) continue;
+          visited.add(target.id);
+          queue.push(target.id);
+        } else if (target.mimeType.startsWith('image/') && target.size !== null) found.add(target.id);
+      }
+    }
+    return found.size;
   }
 
   /**

@@ -1,11 +1,11 @@
 /**
- * Put rate for small objects: `node --import tsx storage-service/test/put-rate.bench.ts [files] [bytes] [concurrency] [provider]`
+ * Put rate for small objects: `node --import tsx packages/storage/test/put-rate.bench.ts [files] [bytes] [concurrency] [provider]`
  * (defaults 2000 x 100 KB at 16, s3 against s3rver in a child process). Not a test: prints files/s.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { startStore } from './stores.ts';
-import type { StorageProvider } from '../src/drivers/index.ts';
+import type { StorageProvider } from '../src/index.ts';
 
 const [files = 2000, bytes = 100_000, concurrency = 16] = process.argv.slice(2, 5).map(Number);
 const provider = (process.argv[5] ?? 's3') as StorageProvider;

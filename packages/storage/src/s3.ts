@@ -13,7 +13,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertSafeKey, encodeKeyPath } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
 import { ConfigError } from '@drive-import/common';
-import { type ObjectInfo, type PutInput, type PutResult, type StorageConfig, type StorageDriver } from './types.ts';
+import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
 /** Up to this size a known-size body goes as one streamed PutObject (with Content-MD5); above, multipart. */

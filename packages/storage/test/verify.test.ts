@@ -3,16 +3,9 @@ import assert from 'node:assert/strict';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@drive-import/common';
+import { ConfigError, configuredDestinations } from '@drive-import/common';
 import { freePort } from '@drive-import/testing';
-import {
-  ChecksumMismatchError,
-  configuredProviders,
-  createStorageDriver,
-  isRetryableStorageError,
-  StorageUsageError,
-  VerifyingStream,
-} from '../src/drivers/index.ts';
+import { ChecksumMismatchError, createStorageDriver, isRetryableStorageError, StorageUsageError, VerifyingStream } from '../src/index.ts';
 import { md5 } from './helpers.ts';
 import { storageConfig } from './stores.ts';
 
@@ -88,14 +81,14 @@ describe('VerifyingStream', () => {
   });
 });
 
-describe('createStorageDriver and configuredProviders', () => {
+describe('createStorageDriver and configuredDestinations', () => {
   it('name the missing settings', () => {
     const bare = storageConfig({});
-    assert.deepEqual(configuredProviders(bare), ['local']);
+    assert.deepEqual(configuredDestinations(bare), ['local']);
     assert.throws(() => createStorageDriver('s3', bare), (err: Error) => err instanceof ConfigError && /S3_BUCKET/.test(err.message));
     assert.throws(() => createStorageDriver('azure', bare), /AZURE_STORAGE_CONNECTION_STRING.*AZURE_STORAGE_ACCOUNT_NAME/);
     const both = storageConfig({ S3_BUCKET: 'b-1', AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_ACCOUNT_KEY: Buffer.from('k').toString('base64') });
-    assert.deepEqual(configuredProviders(both).sort(), ['azure', 'local', 's3']);
+    assert.deepEqual(configuredDestinations(both).sort(), ['azure', 'local', 's3']);
     assert.equal(createStorageDriver('azure', both).provider, 'azure');
   });
 });

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { storageEnv } from '@drive-import/common';
+import type { Destination, storageEnv } from '@drive-import/common';
 
-export type StorageProvider = 's3' | 'azure' | 'local';
+/** The stores are the job destinations (`Destination` in the contracts): one driver per destination. */
+export type StorageProvider = Destination;
 
 /** The parsed `storageEnv` fragment (extra keys are fine: services pass their whole config). */
 export type StorageConfig = z.infer<z.ZodObject<typeof storageEnv>>;

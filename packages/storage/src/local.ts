@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidKeyError, StorageUsageError } from './errors.ts';
 import { assertSafeKey, encodeKeyPath } from './keys.ts';
@@ -99,7 +99,7 @@ export class LocalDriver implements StorageDriver {
 
   async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
     const { file, meta } = this.#paths(key);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(file, 'r');
     } catch (err) {

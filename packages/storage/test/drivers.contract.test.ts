@@ -6,15 +6,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { objectKey } from '@drive-import/common';
-import {
-  ChecksumMismatchError,
-  createStorageDriver,
-  InvalidKeyError,
-  isRetryableStorageError,
-  type StorageDriver,
-  type StorageProvider,
-} from '../src/drivers/index.ts';
+import { Destination, objectKey } from '@drive-import/common';
+import { ChecksumMismatchError, createStorageDriver, InvalidKeyError, isRetryableStorageError, type StorageDriver } from '../src/index.ts';
 import { body, bytesOf, digest, md5, md5Of, readAll, slowBody } from './helpers.ts';
 import { startStore, type StoreHarness } from './stores.ts';
 
@@ -39,7 +32,8 @@ async function rejectsMismatch(p: Promise<unknown>, kind: 'md5' | 'size') {
   });
 }
 
-for (const provider of ['s3', 'azure', 'local'] as const satisfies readonly StorageProvider[]) {
+// Every destination a job can name, so a new one cannot ship without passing the contract.
+for (const provider of Destination.options) {
   describe(`${provider} driver contract`, () => {
     let h: StoreHarness;
     let driver: StorageDriver;

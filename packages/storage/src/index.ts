@@ -1,5 +1,4 @@
 /** The storage library: one StorageDriver interface over S3, Azure Blob and a local directory. */
-import { configuredDestinations } from '@drive-import/common';
 import { AzureDriver } from './azure.ts';
 import { LocalDriver } from './local.ts';
 import { S3Driver } from './s3.ts';
@@ -25,9 +24,4 @@ export function createStorageDriver(provider: StorageProvider, config: StorageCo
     default:
       throw new Error(`unknown storage provider ${String(provider satisfies never)}`);
   }
-}
-
-/** local always; s3 with S3_BUCKET; azure with a connection string or account name + key. */
-export function configuredProviders(config: StorageConfig): StorageProvider[] {
-  return configuredDestinations(config);
 }

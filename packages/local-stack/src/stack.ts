@@ -4,14 +4,16 @@
  * free ones with `freePorts`; each service's URL is passed to the others through the usual env vars.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { DEFAULT_PORTS } from '@drive-import/common';
 import { freePort, waitFor } from './ports.ts';
 
+/** In start order: each one's dependencies come up before it. */
 export const SERVICES = [
-  { name: 'metadata-service', entry: 'metadata-service/src/main.ts', portVar: 'METADATA_SERVICE_PORT', urlVar: 'METADATA_SERVICE_URL', port: 5002 },
-  { name: 'storage-service', entry: 'storage-service/src/main.ts', portVar: 'STORAGE_SERVICE_PORT', urlVar: 'STORAGE_SERVICE_URL', port: 5003 },
-  { name: 'import-service', entry: 'import-service/src/main.ts', portVar: 'IMPORT_SERVICE_PORT', urlVar: 'IMPORT_SERVICE_URL', port: 5001 },
-  { name: 'worker', entry: 'worker/src/main.ts', portVar: 'WORKER_PORT', urlVar: 'WORKER_URL', port: 5004 },
-  { name: 'gateway', entry: 'gateway/src/main.ts', portVar: 'GATEWAY_PORT', urlVar: null, port: 5000 },
+  { name: 'metadata-service', entry: 'metadata-service/src/main.ts', portVar: 'METADATA_SERVICE_PORT', urlVar: 'METADATA_SERVICE_URL' },
+  { name: 'storage-service', entry: 'storage-service/src/main.ts', portVar: 'STORAGE_SERVICE_PORT', urlVar: 'STORAGE_SERVICE_URL' },
+  { name: 'import-service', entry: 'import-service/src/main.ts', portVar: 'IMPORT_SERVICE_PORT', urlVar: 'IMPORT_SERVICE_URL' },
+  { name: 'worker', entry: 'worker/src/main.ts', portVar: 'WORKER_PORT', urlVar: 'WORKER_URL' },
+  { name: 'gateway', entry: 'gateway/src/main.ts', portVar: 'GATEWAY_PORT', urlVar: null },
 ] as const;
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
@@ -50,7 +52,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env: NodeJS.ProcessEnv = { ...options.env };
   const wanted = options.services ?? SERVICES.map((s) => s.name);
   for (const s of SERVICES) {
-    const port = options.freePorts ? await freePort() : Number(env[s.portVar] ?? s.port);
+    const port = options.freePorts ? await freePort() : Number(env[s.portVar] ?? DEFAULT_PORTS[s.name]);
     env[s.portVar] = String(port);
     if (s.urlVar) env[s.urlVar] = `http://127.0.0.1:${port}`;
   }

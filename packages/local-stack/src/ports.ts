@@ -1,8 +1,4 @@
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -15,15 +11,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-/** A fresh temp directory, removed by the returned cleanup. */
-export async function tempDir(label = 'drive-import'): Promise<{ path: string; cleanup(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `${label}-`));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
-
-/** A unique name for a queue prefix, bucket or database file, so tests never share state. */
-export const uniqueName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`.toLowerCase();
 
 /** Wait until `probe` resolves truthy, polling; throws with `what` after the timeout. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {

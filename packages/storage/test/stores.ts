@@ -1,10 +1,11 @@
 /** One real store per provider for the contract suite: s3rver and Azurite as child processes, a temp dir. */
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, storageEnv } from '@drive-import/common';
 import { freePort, startAzurite, startS3Server, tempDir, uniqueName } from '@drive-import/testing';
-import { createStorageDriver, type StorageConfig, type StorageDriver, type StorageProvider } from '../src/drivers/index.ts';
-import { startStorageService } from '../src/index.ts';
+import { createStorageDriver, type StorageConfig, type StorageDriver, type StorageProvider } from '../src/index.ts';
 
 export interface StoreHarness {
   provider: StorageProvider;
@@ -21,6 +22,33 @@ export const storageConfig = (env: Record<string, string>): StorageConfig => loa
 
 async function closedPort(): Promise<number> {
   return freePort(); // free a moment ago and nobody listens: connections are refused
+}
+
+/**
+ * What local read URLs point at, in miniature: `GET /objects/<encoded key>` streams the object (the
+ * storage-service's real route is tested in storage-service/test/app.test.ts).
+ */
+async function serveObjects(driver: StorageDriver): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const found = path.startsWith('/objects/') ? driver.get(decodeURIComponent(path.slice('/objects/'.length))) : Promise.resolve(null);
+    found.then(
+      (object) => {
+        if (!object) return res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': object.info.contentType ?? 'application/octet-stream' });
+        object.body.pipe(res);
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export async function startStore(provider: StorageProvider): Promise<StoreHarness> {
@@ -79,11 +107,10 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
   const dir = await tempDir('local-store');
   const root = join(dir.path, 'objects');
   const config = storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: root });
-  // Local read URLs point at the storage-service's object route: run the real one over this directory.
-  const service = await startStorageService({ ...config, LOG_LEVEL: 'silent', STORAGE_SERVICE_PORT: 0, STORAGE_SERVICE_URL: 'http://127.0.0.1:1', STORAGE_SERVICE_HOST: '127.0.0.1' }, { port: 0 });
+  const server = await serveObjects(createStorageDriver('local', config));
   const notADir = join(dir.path, 'a-file');
   await writeFile(notADir, 'x');
-  const driver = createStorageDriver('local', config, { localReadBaseUrl: service.url });
+  const driver = createStorageDriver('local', config, { localReadBaseUrl: server.url });
   return {
     provider,
     config,
@@ -91,7 +118,7 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
     unreachable: createStorageDriver('local', storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: join(notADir, 'objects') })),
     broken: [{ label: 'root under a file', config: storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: join(notADir, 'objects') }), message: /ENOTDIR/, retryable: false }],
     stop: async () => {
-      await service.close();
+      await server.close();
       await dir.cleanup();
     },
   };

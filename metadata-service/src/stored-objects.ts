@@ -1,0 +1,58 @@
+/** The stored_objects table: what each key of each destination holds now (see the Prisma schema). */
+import { createHash } from 'node:crypto';
+import { chunks } from './chunks.ts';
+import type { Logger } from '@drive-import/common';
+import type { Db, Tx } from './db.ts';
+
+export const keyHash = (storageKey: string) => createHash('sha256').update(storageKey).digest('hex');
+
+export interface StoredState {
+  storageKey: string;
+  md5: string | null;
+  size: bigint | null;
+  jobId: string;
+  driveId: string;
+}
+
+/** The keys now hold these files: replace each key's row (delete + insert works the same on both databases). */
+export async function recordStored(tx: Tx, db: Db, destination: string, states: StoredState[], now: Date): Promise<void> {
+  // Prisma's own limit per query is maxParams; a row of createMany takes 8.
+  for (const part of chunks(states, Math.floor(db.maxParams / 8))) {
+    const rows = part.map((s) => ({ destination, keyHash: keyHash(s.storageKey), storageKey: s.storageKey, md5: s.md5, size: s.size, jobId: s.jobId, driveId: s.driveId, updatedAt: now }));
+    await tx.storedObject.deleteMany({ where: { destination, keyHash: { in: rows.map((r) => r.keyHash) } } });
+    await tx.storedObject.createMany({ data: rows });
+  }
+}
+
+/**
+ * Once, after the upgrade that added stored_objects: fill it from the files already in the store,
+ * so the first re-import after the upgrade still skips what is unchanged. Later rows of a key win
+ * (ascending ids: a later job's file replaces an earlier one's). A no-op once the table has rows.
+ */
+export async function backfillStoredObjects(db: Db, log?: Logger): Promise<number> {
+  if (await db.read.storedObject.findFirst({ select: { keyHash: true } })) return 0;
+  let after = 0;
+  let total = 0;
+  for (;;) {
+    const rows = await db.read.file.findMany({
+      where: { id: { gt: after }, status: { in: ['stored', 'skipped'] }, storageProvider: { not: null } },
+      select: { id: true, jobId: true, driveId: true, storageKey: true, storageProvider: true, md5: true, size: true, updatedAt: true },
+      orderBy: { id: 'asc' },
+      take: 5000,
+    });
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const byDestination = new Map<string, Map<string, StoredState>>();
+    for (const r of rows) {
+      const keys = byDestination.get(r.storageProvider!) ?? new Map<string, StoredState>();
+      byDestination.set(r.storageProvider!, keys);
+      keys.set(r.storageKey, { storageKey: r.storageKey, md5: r.md5, size: r.size, jobId: r.jobId, driveId: r.driveId });
+    }
+    await db.transaction(async (tx) => {
+      for (const [destination, keys] of byDestination) await recordStored(tx, db, destination, [...keys.values()], rows[rows.length - 1]!.updatedAt);
+    });
+    total += rows.length;
+  }
+  if (total > 0) log?.info({ files: total }, 'stored_objects filled from the files already in the store');
+  return total;
+}

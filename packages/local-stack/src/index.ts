@@ -1,0 +1,3 @@
+export * from './ports.ts';
+export * from './redis.ts';
+export * from './stack.ts';
