@@ -16,7 +16,6 @@ import {
   healthRoute,
   JobId,
   JobListResponse,
-  JobStatusResponse,
   type Logger,
   mountMetrics,
   PageQuery,
@@ -80,12 +79,11 @@ export function createGatewayApp(deps: GatewayDeps) {
     return c.json(body, 202);
   });
 
+  // Polled by every open page: the metadata-service's body (JobStatusResponse) is passed on as it
+  // came, not parsed and re-serialized per poll.
   app.get('/api/import/status/:job_id', async (c) => {
-    const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/status`, {
-      requestId: c.get('requestId'),
-      schema: JobStatusResponse,
-    });
-    return c.json(body);
+    const body = await metadataService.raw('GET', `/jobs/${jobIdParam(c)}/status`, { requestId: c.get('requestId') });
+    return c.body(body, 200, { 'content-type': 'application/json' });
   });
 
   app.get('/api/import/jobs', validate('query', PageQuery), async (c) => {

@@ -20,6 +20,7 @@ import {
 import { completeListing, getBatch, recordResults } from './batches.ts';
 import type { Db } from './db.ts';
 import type { BatchDispatcher } from './dispatch.ts';
+import { createStatusCache } from './status-cache.ts';
 import { addFiles } from './files.ts';
 import { createJob, getJob, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 
@@ -65,6 +66,7 @@ function metadataMetrics(db: Db) {
 export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES });
   const { metrics, filesAdded, results } = metadataMetrics(db);
+  const statusCache = createStatusCache();
   mountMetrics(app, metrics);
 
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
@@ -72,11 +74,20 @@ export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   app.post('/jobs', validate('json', CreateJobRequest), async (c) => c.json(await createJob(db, c.req.valid('json')), 201));
   app.get('/jobs', validate('query', PageQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'))));
   app.get('/jobs/:id', async (c) => c.json(await getJob(db, c.req.param('id'))));
-  app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => c.json(await updateJob(db, c.req.param('id'), c.req.valid('json'))));
-  app.get('/jobs/:id/status', async (c) => c.json(await jobStatus(db, c.req.param('id'))));
+  app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => {
+    const job = await updateJob(db, c.req.param('id'), c.req.valid('json'));
+    statusCache.invalidate(job.job_id);
+    return c.json(job);
+  });
+  app.get('/jobs/:id/status', async (c) => {
+    const id = c.req.param('id');
+    const body = await statusCache.get(id, async () => JSON.stringify(await jobStatus(db, id)));
+    return c.body(body, 200, { 'content-type': 'application/json' });
+  });
   app.get('/jobs/:id/files', validate('query', FileListQuery), async (c) => c.json(await listFiles(db, c.req.param('id'), c.req.valid('query'))));
   app.post('/jobs/:id/files', validate('json', AddFilesRequest), async (c) => {
     const added = await addFiles(db, c.req.param('id'), c.req.valid('json'));
+    statusCache.invalidate(c.req.param('id'));
     filesAdded.inc({ outcome: 'pending' }, added.inserted - added.skipped_unchanged);
     filesAdded.inc({ outcome: 'skipped_unchanged' }, added.skipped_unchanged);
     // Committed above; enqueued now (or by the sweep if Redis is away): the outbox.
@@ -85,6 +96,7 @@ export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   });
   app.post('/jobs/:id/listing-complete', async (c) => {
     const done = await completeListing(db, c.req.param('id'));
+    statusCache.invalidate(done.job.job_id);
     await dispatcher.dispatch(done.job.job_id, done.sealed);
     return c.json({ job: done.job, batches_sealed: done.sealed.length } satisfies ListingCompleteResponse);
   });
@@ -92,6 +104,7 @@ export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {
     const body = c.req.valid('json');
     const summary = await recordResults(db, c.req.param('batch_id'), body);
+    statusCache.invalidate(body.job_id);
     for (const r of body.results) results.inc({ status: r.status });
     return c.json(summary);
   });

@@ -91,10 +91,15 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
     return children;
   }
 
-  function classify(children: DriveFile[]): Entry[] {
+  async function classify(children: DriveFile[]): Promise<Entry[]> {
     const entries: Entry[] = [];
     const ids = new Set<string>();
+    let sinceYield = 0;
     for (const f of children) {
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
       if (!f.id || ids.has(f.id)) continue;
       ids.add(f.id);
       const name = f.name ?? f.id;
@@ -160,9 +165,8 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
       return [];
     }
     stats.folders++;
-    const entries = classify(children);
+    const entries = await classify(children);
     children = [];
-    await yieldToLoop();
     // Files and subfolders together: a local disk cannot hold a file and a folder of one name.
     const names = await uniqueNamesAsync(entries.map((e) => ({ id: e.id, name: e.name })));
     const keyFor = (e: Entry) => objectKey({ prefix: options.keyPrefix, rootFolderId: options.rootFolderId, folderPath, name: names.get(e.id)! });
@@ -220,7 +224,7 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
 }
 
 /** Entries handled between two yields to the event loop. */
-const YIELD_EVERY = 2000;
+const YIELD_EVERY = 1000;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const MD5 = /^[0-9a-f]{32}$/;

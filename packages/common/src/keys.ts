@@ -77,7 +77,8 @@ function suffixed(safe: string, id: string, isTaken: (name: string) => boolean):
  * limit, or the suffix of an id differing only in case; so every final name is checked against the
  * names already taken and moves on to ` (<id>~2)`, `~3`, ... when needed. Names that collide with
  * nobody are reserved first and suffixed ones are given out by id, so the result depends only on the
- * set of children, never on the listing order. Linear apart from sorting the colliding ids.
+ * set of children, never on the listing order. Linear apart from sorting the few ids whose suffixed
+ * name clashes again.
  */
 export function uniqueNames(children: ReadonlyArray<{ id: string; name: string }>): Map<string, string> {
   const steps = uniqueNameSteps(children);
@@ -94,7 +95,7 @@ export async function uniqueNamesAsync(children: ReadonlyArray<{ id: string; nam
 }
 
 /** Names handled between two yields of uniqueNameSteps. */
-const NAMES_PER_STEP = 5000;
+const NAMES_PER_STEP = 2000;
 
 function* uniqueNameSteps(children: ReadonlyArray<{ id: string; name: string }>): Generator<void, Map<string, string>> {
   let work = 0;
@@ -129,13 +130,29 @@ function* uniqueNameSteps(children: ReadonlyArray<{ id: string; name: string }>)
     }
     if (tick()) yield;
   }
-  colliding.sort(compare);
-  yield;
+  // Each colliding name's first choice, ` (<id>)`: nearly always free, so only the few that meet a
+  // taken name or each other are sorted (by id) and moved on; no sort of the whole folder.
+  const firstChoice = new Map<string, string>();
+  const choosers = new Map<string, number>();
   for (const id of colliding) {
+    const name = suffixed(safeById.get(id)!, id, () => false);
+    firstChoice.set(id, name);
+    choosers.set(fold(name), (choosers.get(fold(name)) ?? 0) + 1);
+    if (tick()) yield;
+  }
+  const clashing: string[] = [];
+  for (const [id, name] of firstChoice) {
+    const k = fold(name);
+    if (taken.has(k) || choosers.get(k)! > 1) clashing.push(id);
+    else out.set(id, name);
+    if (tick()) yield;
+  }
+  for (const [id, name] of firstChoice) if (out.has(id)) taken.add(fold(name));
+  clashing.sort(compare);
+  for (const id of clashing) {
     const name = suffixed(safeById.get(id)!, id, (n) => taken.has(fold(n)));
     out.set(id, name);
     taken.add(fold(name));
-    if (tick()) yield;
   }
   return out;
 }

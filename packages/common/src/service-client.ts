@@ -1,4 +1,5 @@
 /** A small typed HTTP client for one internal service: JSON in, zod-checked JSON out, errors as AppError. */
+import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { AppError } from './errors.ts';
 
@@ -27,36 +28,12 @@ export class ServiceClient {
     path: string,
     options: CallOptions<S> = {},
   ): Promise<S extends z.ZodType ? z.infer<S> : unknown> {
-    const url = new URL(path, this.baseUrl);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.requestId) headers['x-request-id'] = options.requestId;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(options.timeoutMs ?? this.defaultTimeoutMs),
-      });
-    } catch (err) {
-      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-      throw new AppError(503, 'upstream_unavailable', `${this.service} is unreachable: ${reason}`);
-    }
-    const text = await res.text();
+    const text = await this.raw(method, path, options);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      /* not JSON: reported below */
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      if (res.status >= 400 && res.status < 500 && e?.code) {
-        throw new AppError(res.status as 400, e.code, e.message ?? `${this.service} answered ${res.status}`);
-      }
-      throw new AppError(502, 'upstream_error', `${this.service} answered ${res.status}: ${e?.message ?? text.slice(0, 200)}`);
+      throw new AppError(502, 'upstream_invalid', `${this.service} sent a body that is not JSON: ${text.slice(0, 200)}`);
     }
     if (!options.schema) return json as never;
     const parsed = options.schema.safeParse(json);
@@ -64,6 +41,47 @@ export class ServiceClient {
       throw new AppError(502, 'upstream_invalid', `${this.service} sent an unexpected body: ${parsed.error.message.slice(0, 500)}`);
     }
     return parsed.data as never;
+  }
+
+  /**
+   * The 2xx body as the service sent it, errors as in `call`: for a hot route whose body another
+   * service owns and checks, passed on without parsing and re-serializing it.
+   */
+  async raw(method: string, path: string, options: Omit<CallOptions<undefined>, 'schema'> = {}): Promise<string> {
+    const url = new URL(path, this.baseUrl);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.requestId) headers['x-request-id'] = options.requestId;
+    let status: number;
+    let text: string;
+    try {
+      // undici's request, not fetch: several times less CPU per call on these hot internal hops.
+      const res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        // undici's own timers rather than an AbortSignal per call (which costs more than the call).
+        headersTimeout: options.timeoutMs ?? this.defaultTimeoutMs,
+        bodyTimeout: options.timeoutMs ?? this.defaultTimeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      throw new AppError(503, 'upstream_unavailable', `${this.service} is unreachable: ${reason}`);
+    }
+    if (status >= 200 && status < 300) return text;
+    let e: { code?: string; message?: string } | undefined;
+    try {
+      e = (JSON.parse(text) as { error?: typeof e }).error;
+    } catch {
+      /* not JSON: reported below */
+    }
+    if (status >= 400 && status < 500 && e?.code) {
+      throw new AppError(status as 400, e.code, e.message ?? `${this.service} answered ${status}`);
+    }
+    throw new AppError(502, 'upstream_error', `${this.service} answered ${status}: ${e?.message ?? text.slice(0, 200)}`);
   }
 }
 
