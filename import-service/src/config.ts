@@ -14,7 +14,8 @@ export const importConfigShape = {
   /** Drive calls in flight at once per listing job (folders listed in parallel). */
   LISTING_CONCURRENCY: positiveInt(8, 256),
   /** Files per POST /jobs/:id/files (the contract allows up to 5,000). */
-  LISTING_CHUNK_SIZE: positiveInt(1000, 5000),
+  // 250: each chunk is one short write transaction, so status reads never wait long behind one.
+  LISTING_CHUNK_SIZE: positiveInt(250, 5000),
   /** Listing jobs one process runs at once. */
   LISTING_JOB_CONCURRENCY: positiveInt(2, 64),
   /** A listing's lock lapses this long after its process died (BullMQ lockDuration; renewed at half of it). */

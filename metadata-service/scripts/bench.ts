@@ -36,3 +36,5 @@ console.log('files?status=failed first page', (performance.now() - t).toFixed(1)
 loop.disable();
 console.log(`event loop: max block ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms`);
 await svc.close();
+const mem = process.memoryUsage();
+console.log(`memory: rss ${Math.round(mem.rss / 1e6)} MB, heap used ${Math.round(mem.heapUsed / 1e6)} MB of ${Math.round(mem.heapTotal / 1e6)} MB, external ${Math.round(mem.external / 1e6)} MB`);

@@ -1,4 +1,4 @@
-import { databaseEnv, loadConfig, loggingEnv, portsEnv, redisEnv } from '@drive-import/common';
+import { databaseEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv } from '@drive-import/common';
 import { z } from 'zod';
 
 export const metadataServiceEnv = {
@@ -6,7 +6,7 @@ export const metadataServiceEnv = {
   ...databaseEnv,
   ...redisEnv,
   /** How often sealed batches not yet on the copy queue (Redis was away, a crash) are enqueued. */
-  BATCH_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  BATCH_SWEEP_INTERVAL_MS: positiveInt(10_000, 3_600_000),
   METADATA_SERVICE_PORT: portsEnv.METADATA_SERVICE_PORT,
   /** Bind address; 0.0.0.0 in containers. */
   METADATA_SERVICE_HOST: z.string().min(1).default('127.0.0.1'),

@@ -10,7 +10,7 @@ export interface RecorderOptions {
   jobId: string;
   metadata: ServiceClient;
   log: Logger;
-  /** Files per POST /jobs/:id/files (default 1,000; the contract allows 5,000). */
+  /** Files per POST /jobs/:id/files (default 1,000 here, LISTING_CHUNK_SIZE in the service; the contract allows 5,000). */
   chunkSize?: number;
   signal?: AbortSignal;
 }

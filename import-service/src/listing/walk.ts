@@ -1,6 +1,7 @@
 /**
  * The Drive walk: list every folder under the root (all pages, bounded parallel Drive calls),
- * follow shortcuts, never walk a folder twice, record each file id once, and hand each folder's
+ * follow shortcuts, never walk a folder twice, hand each file id over once per folder (the
+ * metadata-service records a file under several parents once), and hand each folder's
  * images to `onFiles` with their object keys once all of that folder's pages are in (names are made
  * unique across the whole folder, so its keys need every page).
  */
@@ -55,7 +56,8 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
   const { drive, pacer, log, signal } = options;
   const limit = pLimit(options.concurrency);
   const visitedFolders = new Set<string>([options.rootFolderId]);
-  const seenFiles = new Set<string>();
+  // Shortcut targets fetched already (bounded by the shortcuts, not by the files).
+  const seenTargets = new Set<string>();
   const stats: WalkStats = { folders: 0, files: 0, driveCalls: 0, skipped: { notImage: 0, trashed: 0, duplicate: 0, folderSeen: 0, unreachable: 0 } };
   // Folders being listed or recorded at once (see listFolder).
   const folderSlots = pLimit(options.concurrency);
@@ -174,6 +176,7 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
     const files: ListedFile[] = [];
     const shortcuts: Array<Extract<Entry, { kind: 'shortcut-file' }>> = [];
     const subfolders: Subfolder[] = [];
+    const inFolder = new Set<string>();
     let sinceYield = 0;
     for (const e of entries) {
       // A folder of 200,000 images must not hold the event loop (lock renewals, health checks).
@@ -191,14 +194,19 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
         subfolders.push({ targetId: e.targetId, path: folderPath ? `${folderPath}/${name}` : name });
         continue;
       }
+      // Once per folder here; a file met again in another folder (several parents) is recorded once
+      // by the metadata-service (upsert by job and drive id), so no set of every id listed is kept.
       const driveId = e.kind === 'file' ? e.file.id! : e.targetId;
-      if (seenFiles.has(driveId)) {
-        stats.skipped.duplicate++; // several parents, or a shortcut to a file already listed
+      if (inFolder.has(driveId) || (e.kind === 'shortcut-file' && seenTargets.has(driveId))) {
+        stats.skipped.duplicate++;
         continue;
       }
-      seenFiles.add(driveId);
+      inFolder.add(driveId);
       if (e.kind === 'file') files.push(toListedFile(e.file, e.name, folderPath, keyFor(e)));
-      else shortcuts.push(e);
+      else {
+        seenTargets.add(driveId);
+        shortcuts.push(e);
+      }
     }
     // Every target is awaited here, before any subfolder starts: a failure rejects this folder only.
     const targets = await Promise.all(shortcuts.map((e) => shortcutTarget(e.targetId)));
