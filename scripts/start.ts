@@ -5,6 +5,7 @@
  *   - with no Google credentials and no DRIVE_API_ROOT_URL: the Drive emulator with a demo folder,
  *     imported at once so you can watch it finish.
  * Every variable in .env.example is honoured (from the environment or a .env file).
+ * A service that exits unexpectedly is restarted (see RESTART); Ctrl-C or SIGTERM stops everything.
  * Flags: --once (exit after the demo import, for smoke tests), --free-ports (pick free ports).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -19,6 +20,8 @@ const once = args.has('--once');
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 const log = createLogger('start');
+/** Restart backoff 0.5 s doubling to 10 s; 5 crashes of one service within 60 s stop everything. */
+const RESTART = { baseDelayMs: 500, maxDelayMs: 10_000, maxCrashes: 5, windowMs: 60_000 };
 const env: NodeJS.ProcessEnv = { ...process.env };
 const cleanups: Array<() => Promise<void>> = [];
 let stopping = false;
@@ -53,13 +56,24 @@ async function main() {
     log.info({ drive: emulator.url, folder_url: demoFolderUrl, images: emulator.tree.expectedImages().length }, 'no Google credentials set: serving a demo Drive folder from the emulator');
   }
 
+  // A service that dies is started again (the others keep running and the import goes on); one that
+  // keeps dying is a fault to fix, not to hide: then everything stops, saying which and why.
   const stack = await startStack({
     env,
     freePorts: args.has('--free-ports'),
-    onUnexpectedExit: (name, code, signal) => {
-      if (stopping) return;
-      log.error({ service: name, code, signal }, 'a service stopped unexpectedly; stopping everything');
-      void shutdown(1);
+    restart: {
+      ...RESTART,
+      onRestart: (service, { code, signal, crashes, delayMs }) => {
+        if (!stopping) log.error({ service, code, signal, crashes, restart_in_ms: delayMs }, 'a service stopped unexpectedly; restarting it');
+      },
+      onGiveUp: (service, { crashes, windowMs, code, signal }) => {
+        if (stopping) return;
+        log.fatal(
+          { service, crashes, code, signal },
+          `${service} stopped unexpectedly ${crashes} times in ${windowMs / 1000} s (last exit: ${signal ?? `code ${code}`}); stopping everything. Its log lines above say why.`,
+        );
+        void shutdown(1);
+      },
     },
   });
   cleanups.unshift(stack.stop);

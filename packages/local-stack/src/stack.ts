@@ -24,6 +24,7 @@ const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 export interface StackProcess {
   name: ServiceName;
   url: string;
+  /** The current process (a new one after each restart). */
   child: ChildProcess;
   /** SIGTERM (graceful) by default; resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -48,6 +49,21 @@ export interface StackOptions {
   stdio?: 'inherit' | 'ignore';
   /** Called when a process exits that nobody asked to stop. */
   onUnexpectedExit?: (name: ServiceName, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Start a service again when it exits unexpectedly (same port and env); default: no restarts. */
+  restart?: RestartPolicy;
+}
+
+/**
+ * Restarts with exponential backoff (baseDelayMs, doubling, capped at maxDelayMs). A service that
+ * exits `maxCrashes` times within `windowMs` is left down and `onGiveUp` is told.
+ */
+export interface RestartPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxCrashes: number;
+  windowMs: number;
+  onRestart?: (name: ServiceName, info: { code: number | null; signal: NodeJS.Signals | null; crashes: number; delayMs: number }) => void;
+  onGiveUp?: (name: ServiceName, info: { crashes: number; windowMs: number; code: number | null; signal: NodeJS.Signals | null }) => void;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -60,38 +76,67 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const processes: StackProcess[] = [];
 
-  async function launch(name: ServiceName, processEnv: NodeJS.ProcessEnv, port: string): Promise<StackProcess> {
+  function spawnService(name: ServiceName, processEnv: NodeJS.ProcessEnv): ChildProcess {
     const spec = SERVICES.find((s) => s.name === name)!;
     // PROFILE_SERVICES=worker,metadata-service writes a V8 CPU profile per process at exit (for benchmarks).
     const profile = (processEnv.PROFILE_SERVICES ?? '').split(',').includes(name);
     const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${processEnv.PROFILE_DIR ?? 'profiles'}`] : [];
     const nodeArgs: readonly string[] = 'nodeArgs' in spec ? spec.nodeArgs : [];
-    const child = spawn(process.execPath, [...profileArgs, ...nodeArgs, '--import', 'tsx', spec.entry], {
+    return spawn(process.execPath, [...profileArgs, ...nodeArgs, '--import', 'tsx', spec.entry], {
       cwd: REPO_ROOT,
       env: processEnv,
       stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
     });
-    let stopping = false;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.once('exit', (code, signal) => {
-      if (!stopping) options.onUnexpectedExit?.(name, code, signal);
-    });
+  }
+
+  async function launch(name: ServiceName, processEnv: NodeJS.ProcessEnv, port: string): Promise<StackProcess> {
     const url = `http://127.0.0.1:${port}`;
+    const policy = options.restart;
+    let stopping = false;
+    let exited: Promise<void> = Promise.resolve();
+    let restartTimer: NodeJS.Timeout | undefined;
+    const crashes: number[] = []; // times of unexpected exits within the policy's window
+
+    const start = (): ChildProcess => {
+      const child = spawnService(name, processEnv);
+      proc.child = child;
+      exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        options.onUnexpectedExit?.(name, code, signal);
+        if (!policy) return;
+        const now = Date.now();
+        crashes.push(now);
+        while (crashes[0]! < now - policy.windowMs) crashes.shift();
+        if (crashes.length >= policy.maxCrashes) {
+          policy.onGiveUp?.(name, { crashes: crashes.length, windowMs: policy.windowMs, code, signal });
+          return;
+        }
+        const delayMs = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (crashes.length - 1));
+        policy.onRestart?.(name, { code, signal, crashes: crashes.length, delayMs });
+        restartTimer = setTimeout(() => {
+          if (!stopping) start();
+        }, delayMs);
+      });
+      return child;
+    };
     const proc: StackProcess = {
       name,
       url,
-      child,
+      child: undefined as unknown as ChildProcess, // set by start() just below
       stop: async (signal = 'SIGTERM') => {
         stopping = true;
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        clearTimeout(restartTimer);
+        if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
         await exited;
       },
     };
+    const first = start();
     processes.push(proc);
     await waitFor(
       `${name} to answer ${url}/health`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+        if (first.exitCode !== null) throw new Error(`${name} exited with code ${first.exitCode}`);
         return (await fetch(`${url}/health`)).ok;
       },
       60_000,
