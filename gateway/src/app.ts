@@ -18,7 +18,7 @@ import {
   JobListResponse,
   type Logger,
   mountMetrics,
-  PageQuery,
+  JobListQuery,
   type ServiceClient,
   type ServiceMetrics,
 } from '@drive-import/common';
@@ -86,7 +86,7 @@ export function createGatewayApp(deps: GatewayDeps) {
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
 
-  app.get('/api/import/jobs', validate('query', PageQuery), async (c) => {
+  app.get('/api/import/jobs', validate('query', JobListQuery), async (c) => {
     const body = await metadataService.call('GET', '/jobs', {
       query: c.req.valid('query'),
       requestId: c.get('requestId'),

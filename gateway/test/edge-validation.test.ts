@@ -62,11 +62,11 @@ test('a 1 MB body is a 413', async () => {
   await expectError(await app.request('/api/import/google-drive', post(huge)), 413, 'payload_too_large');
 });
 
-test('a bad job id and bad page numbers are 400s', async () => {
+test('a bad job id and bad paging are 400s', async () => {
   const app = await gateway();
   await expectError(await app.request('/api/import/status/not-a-job'), 400, 'invalid_job_id');
   await expectError(await app.request('/api/import/status/%2e%2e%2f%2e%2e'), 400, 'invalid_job_id');
-  for (const q of ['page=0', 'page=-1', 'page=abc', 'per_page=100000', 'page=1.5', 'bogus=1']) {
+  for (const q of ['page=1', 'cursor=abc', 'cursor=1_../x', 'per_page=0', 'per_page=100000', 'per_page=1.5', 'bogus=1']) {
     await expectError(await app.request(`/api/import/jobs?${q}`), 400, 'invalid_request');
   }
   await expectError(

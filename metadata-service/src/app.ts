@@ -13,7 +13,7 @@ import {
   type ListingCompleteResponse,
   type Logger,
   mountMetrics,
-  PageQuery,
+  JobListQuery,
   UpdateJobRequest,
   validate,
 } from '@drive-import/common';
@@ -72,7 +72,7 @@ export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
 
   app.post('/jobs', validate('json', CreateJobRequest), async (c) => c.json(await createJob(db, c.req.valid('json')), 201));
-  app.get('/jobs', validate('query', PageQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'))));
+  app.get('/jobs', validate('query', JobListQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'))));
   app.get('/jobs/:id', async (c) => c.json(await getJob(db, c.req.param('id'))));
   app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => {
     const job = await updateJob(db, c.req.param('id'), c.req.valid('json'));

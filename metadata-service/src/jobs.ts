@@ -10,7 +10,7 @@ import {
   type JobListResponse,
   type JobStatusResponse,
   type JobSummary,
-  type PageQuery,
+  type JobListQuery,
   TERMINAL_JOB_STATUSES,
   type JobStatus,
   type UpdateJobRequest,
@@ -78,13 +78,19 @@ export async function getJob(db: Db, id: string): Promise<JobSummary> {
   return toJobSummary(await loadJob(db.read, id));
 }
 
-/** Newest first. */
-export async function listJobs(db: Db, q: PageQuery): Promise<JobListResponse> {
+/** Newest first, by keyset on (created_at, id): `cursor` is `<created_at ms>_<id>` of the last job shown. */
+export async function listJobs(db: Db, q: JobListQuery): Promise<JobListResponse> {
+  const [at, id] = q.cursor ? q.cursor.split('_') : [];
+  const before = at && id ? { OR: [{ createdAt: { lt: new Date(Number(at)) } }, { createdAt: new Date(Number(at)), id: { lt: id } }] } : {};
   const [jobs, total] = await Promise.all([
-    db.read.importJob.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (q.page - 1) * q.per_page, take: q.per_page }),
+    db.read.importJob.findMany({ where: before, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: q.per_page + 1 }),
+    // One row per import: small enough to count.
     db.read.importJob.count(),
   ]);
-  return { jobs: jobs.map(toJobSummary), page: q.page, per_page: q.per_page, total };
+  const more = jobs.length > q.per_page;
+  const page = more ? jobs.slice(0, q.per_page) : jobs;
+  const last = page[page.length - 1];
+  return { jobs: page.map(toJobSummary), per_page: q.per_page, next_cursor: more && last ? `${last.createdAt.getTime()}_${last.id}` : null, total };
 }
 
 /** Files each status list of the status route carries. */

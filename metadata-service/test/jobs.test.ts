@@ -73,15 +73,20 @@ describe('jobs API', () => {
         ids.push(await createJob(fresh));
         await new Promise((r) => setTimeout(r, 3)); // distinct created_at
       }
-      const p1 = JobListResponse.parse((await fresh.request('GET', '/jobs?page=1&per_page=2')).body);
-      const p3 = JobListResponse.parse((await fresh.request('GET', '/jobs?page=3&per_page=2')).body);
+      const page = async (cursor: string | null) =>
+        JobListResponse.parse((await fresh.request('GET', `/jobs?per_page=2${cursor ? `&cursor=${cursor}` : ''}`)).body);
+      const p1 = await page(null);
+      const p2 = await page(p1.next_cursor);
+      const p3 = await page(p2.next_cursor);
       assert.equal(p1.total, 5);
       assert.deepEqual(p1.jobs.map((j) => j.job_id), [ids[4], ids[3]]);
-      assert.deepEqual(p3.jobs.map((j) => j.job_id), [ids[0]]);
-      const beyond = JobListResponse.parse((await fresh.request('GET', '/jobs?page=9&per_page=2')).body);
-      assert.deepEqual(beyond.jobs, []);
+      assert.deepEqual(p2.jobs.map((j) => j.job_id), [ids[2], ids[1]]);
+      assert.deepEqual([p3.jobs.map((j) => j.job_id), p3.next_cursor], [[ids[0]], null]);
+      // Jobs created while someone pages do not shift the pages after the cursor.
+      await createJob(fresh);
+      assert.deepEqual((await page(p1.next_cursor)).jobs.map((j) => j.job_id), [ids[2], ids[1]]);
       const defaults = (await fresh.request('GET', '/jobs')).body;
-      assert.deepEqual([defaults.page, defaults.per_page, defaults.jobs.length], [1, 50, 5]);
+      assert.deepEqual([defaults.per_page, defaults.jobs.length, defaults.next_cursor], [50, 6, null]);
     } finally {
       await fresh.close();
     }
@@ -96,8 +101,8 @@ describe('jobs API', () => {
       ['POST', '/jobs', { folder_id: FOLDER_ID, folder_name: null, destination: 'ftp', batch_size: 10 }, 400, 'invalid_request'],
       ['POST', '/jobs', { folder_id: FOLDER_ID, folder_name: null, destination: 's3', batch_size: 0 }, 400, 'invalid_request'],
       ['PATCH', `/jobs/${id}`, { status: 'completed' }, 400, 'invalid_request'],
-      ['GET', '/jobs?page=0', undefined, 400, 'invalid_request'],
-      ['GET', '/jobs?page=abc', undefined, 400, 'invalid_request'],
+      ['GET', '/jobs?page=2', undefined, 400, 'invalid_request'],
+      ['GET', '/jobs?cursor=abc', undefined, 400, 'invalid_request'],
       ['GET', '/jobs?per_page=1001', undefined, 400, 'invalid_request'],
       ['GET', `/jobs/${id}/files?status=lost`, undefined, 400, 'invalid_request'],
       ['GET', `/jobs/${id}/files?page=-1`, undefined, 400, 'invalid_request'],

@@ -25,12 +25,6 @@ export type FileStatus = z.infer<typeof FileStatus>;
 const isoDate = z.iso.datetime({ offset: true });
 const bytes = z.number().int().nonnegative();
 
-/** Query-string pagination, validated (a bad page number is a 400, not a 500). */
-export const PageQuery = z.strictObject({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  per_page: z.coerce.number().int().min(1).max(1000).default(50),
-});
-export type PageQuery = z.infer<typeof PageQuery>;
 
 // ---------------------------------------------------------------------------------------------
 // Public API (gateway)
@@ -103,10 +97,18 @@ export const JobStatusResponse = JobSummary.extend({
 });
 export type JobStatusResponse = z.infer<typeof JobStatusResponse>;
 
+/** GET /api/import/jobs: newest first, a keyset page at a time (`cursor` = the last page's `next_cursor`). */
+export const JobListQuery = z.strictObject({
+  per_page: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().regex(/^\d{1,15}_[0-9a-f-]{36}$/, 'not a cursor from next_cursor').optional(),
+});
+export type JobListQuery = z.infer<typeof JobListQuery>;
+
 export const JobListResponse = z.object({
   jobs: z.array(JobSummary),
-  page: z.number().int(),
   per_page: z.number().int(),
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: z.string().nullable(),
   total: z.number().int(),
 });
 export type JobListResponse = z.infer<typeof JobListResponse>;
