@@ -9,6 +9,20 @@ import { DriveCallError } from '../src/drive-call.ts';
 import { walkFolderTree } from '../src/listing/walk.ts';
 import { testLog } from './support.ts';
 
+/** A walk of the emulator's tree with the options every test here uses. */
+const walkOf = (emulator: DriveEmulator, pacer: DrivePacer, onFiles: (files: ListedFile[]) => Promise<void>, maxAttempts: number) =>
+  walkFolderTree({
+    drive: createDriveClient({ rootUrl: emulator.url }),
+    pacer,
+    log: testLog,
+    concurrency: 4,
+    rootFolderId: emulator.rootId,
+    resourceKey: null,
+    keyPrefix: 'pre/fix',
+    onFiles,
+    maxAttempts,
+  });
+
 describe('walkFolderTree', () => {
   let redis: RedisHandle;
   let emulator: DriveEmulator;
@@ -29,17 +43,7 @@ describe('walkFolderTree', () => {
 
   const walk = (onFiles: (files: ListedFile[]) => Promise<void>, faults = {}) => {
     emulator.setFaults({ maxPageSize: 7, emptyPageEvery: 2, ...faults });
-    return walkFolderTree({
-      drive: createDriveClient({ rootUrl: emulator.url }),
-      pacer,
-      log: testLog,
-      concurrency: 4,
-      rootFolderId: emulator.rootId,
-      resourceKey: null,
-      keyPrefix: 'pre/fix',
-      onFiles,
-      maxAttempts: 8,
-    });
+    return walkOf(emulator, pacer, onFiles, 8);
   };
 
   it("hands over every expected image, each folder's once, with unique safe keys", async () => {
@@ -103,17 +107,7 @@ describe('walkFolderTree failing part way', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       await assert.rejects(
-        walkFolderTree({
-          drive: createDriveClient({ rootUrl: emulator.url }),
-          pacer,
-          log: testLog,
-          concurrency: 4,
-          rootFolderId: emulator.rootId,
-          resourceKey: null,
-          keyPrefix: 'p',
-          onFiles: async () => {},
-          maxAttempts: 2,
-        }),
+        walkOf(emulator, pacer, async () => {}, 2),
         (err: unknown) => err instanceof DriveCallError && err.failure.status === 500,
       );
       // Long enough for every sibling walk still running to settle.

@@ -25,8 +25,7 @@ export const batchNotFound = (id: string) => new AppError(404, 'batch_not_found'
  * is done or its job has ended (a cancelled job's queued batches then finish without copying).
  */
 export async function getBatch(db: Db, batchId: string): Promise<CopyBatch> {
-  const m = BATCH_ID.exec(batchId);
-  const batch = m ? await db.read.batch.findUnique({ where: { id: batchId }, include: { job: true } }) : null;
+  const batch = BATCH_ID.test(batchId) ? await db.read.batch.findUnique({ where: { id: batchId }, include: { job: true } }) : null;
   if (!batch) throw batchNotFound(batchId);
   const { job } = batch;
   const out: CopyBatch = { job_id: job.id, batch_id: batch.id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [] };
@@ -83,6 +82,9 @@ interface Outcome {
   bytes: bigint;
 }
 
+/** Stored now, or found already stored (skipped): the object is in the store either way. */
+const inStore = (o: Outcome) => o.result.status !== 'failed';
+
 /**
  * The outcomes in one statement per chunk rather than one per file: 100 files are one round trip.
  * SQLite reads them from ONE JSON parameter (json_each: binding 1,400 parameters through Prisma costs
@@ -90,7 +92,6 @@ interface Outcome {
  * the transition pending -> terminal only.
  */
 async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outcome[], now: Date): Promise<void> {
-  const inStore = (o: Outcome) => o.result.status !== 'failed';
   const values = (o: Outcome) => [
     o.result.status,
     o.result.attempts,
@@ -159,8 +160,7 @@ export async function recordResults(db: Db, batchId: string, body: BatchResultsR
 
     const now = new Date();
     await writeOutcomes(tx, db, job.destination, outcomes, now);
-    const inStore = outcomes.filter((o) => o.result.status !== 'failed');
-    await recordStored(tx, db, job.destination, inStore.map((o) => ({ storageKey: o.storageKey, md5: o.md5, size: o.bytes, jobId: job.id, driveId: o.result.drive_id })), now);
+    await recordStored(tx, db, job.destination, outcomes.filter(inStore).map((o) => ({ storageKey: o.storageKey, md5: o.md5, size: o.bytes, jobId: job.id, driveId: o.result.drive_id })), now);
     let stored = 0;
     let skipped = 0;
     let failed = 0;

@@ -1,4 +1,5 @@
 /** The listing's file rows: upsert by (job, drive id), skip-unchanged, and filling copy batches. */
+import { setImmediate } from 'node:timers/promises';
 import { type AddFilesRequest, batchIdFor, conflict, type ListedFile } from '@drive-import/common';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
@@ -42,13 +43,6 @@ export interface AddedFiles {
   /** Batches this call sealed (committed with it): the caller dispatches them to the copy queue. */
   sealed: string[];
 }
-
-/**
- * SQLite statements run synchronously and Prisma chains them as microtasks, so a whole transaction
- * would hold the event loop; a turn between its steps lets status reads (on the read connection,
- * which WAL never blocks) be answered in the middle of a listing.
- */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** DateTime as Prisma's SQLite adapter writes it (ISO text with +00:00), so both read back alike. */
 const sqliteDate = (d: Date) => d.toISOString().replace('Z', '+00:00');
@@ -118,13 +112,16 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promi
     const firstSeen = new Map<string, ListedFile>();
     for (const f of body.files) if (!firstSeen.has(f.drive_id)) firstSeen.set(f.drive_id, f);
     const existing = await existingDriveIds(tx, db, job.id, [...firstSeen.keys()]);
-    await yieldToLoop();
+    // SQLite statements run synchronously and Prisma chains them as microtasks, so the transaction
+    // would hold the event loop; a turn between its steps lets status reads (on the read connection,
+    // which WAL never blocks) be answered in the middle of a listing.
+    await setImmediate();
     const fresh = [...firstSeen.values()].filter((f) => !existing.has(f.drive_id));
     if (!fresh.length) return { inserted: 0, skipped_unchanged: 0, sealed: [] };
     if (job.listingComplete) throw conflict(`The listing of job ${id} is already complete`, 'listing_complete');
 
     const unchanged = await unchangedInStore(tx, db, job, fresh);
-    await yieldToLoop();
+    await setImmediate();
     const now = new Date();
     let batchIndex = job.nextBatchIndex;
     let inOpenBatch = job.openBatchFiles;
@@ -166,7 +163,7 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promi
       }
     }
     if (newBatches.length) await tx.batch.createMany({ data: newBatches });
-    await yieldToLoop();
+    await setImmediate();
     await insertFiles(tx, db, job, rows, now);
 
     const skipped = unchanged.size;

@@ -5,6 +5,7 @@
  * images to `onFiles` with their object keys once all of that folder's pages are in (names are made
  * unique across the whole folder, so its keys need every page).
  */
+import { setImmediate } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { ListedFile, objectKey, uniqueNamesAsync, type Logger } from '@drive-import/common';
 import {
@@ -100,7 +101,7 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
     for (const f of children) {
       if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
-        await yieldToLoop();
+        await setImmediate();
       }
       if (!f.id || ids.has(f.id)) continue;
       ids.add(f.id);
@@ -182,7 +183,7 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
       // A folder of 200,000 images must not hold the event loop (lock renewals, health checks).
       if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
-        await yieldToLoop();
+        await setImmediate();
       }
       if (e.kind === 'folder') {
         if (visitedFolders.has(e.targetId)) {
@@ -233,7 +234,6 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
 
 /** Entries handled between two yields to the event loop. */
 const YIELD_EVERY = 1000;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const MD5 = /^[0-9a-f]{32}$/;
 

@@ -5,6 +5,7 @@
  * so the same Drive file always lands on the same key and a re-import leaves no orphan objects.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 
 /** Bytes per segment: well under every store's limit, leaving room for the id suffix. */
 export const MAX_SEGMENT_BYTES = 180;
@@ -90,7 +91,7 @@ export async function uniqueNamesAsync(children: ReadonlyArray<{ id: string; nam
   const steps = uniqueNameSteps(children);
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await setImmediate();
   }
 }
 
