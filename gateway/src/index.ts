@@ -1,4 +1,4 @@
-import { createLogger, type Logger, QUEUES, redisConnection, serveApp, ServiceClient } from '@drive-import/common';
+import { closeQueue, createLogger, type Logger, QUEUES, redisConnection, serveApp, ServiceClient } from '@drive-import/common';
 import { Queue } from 'bullmq';
 import { createGatewayApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
@@ -25,7 +25,7 @@ export async function startGateway(config: GatewayConfig, options: { port?: numb
   try {
     server = await serveApp(app, { port: options.port ?? config.GATEWAY_PORT, hostname: options.host ?? config.GATEWAY_HOST });
   } catch (err) {
-    await Promise.allSettled(queues.map((q) => q.close()));
+    await Promise.allSettled(queues.map((q) => closeQueue(q)));
     throw err;
   }
   log.info({ url: server.url, admin_dashboard: queues.length > 0 }, 'gateway listening');
@@ -33,7 +33,7 @@ export async function startGateway(config: GatewayConfig, options: { port?: numb
     ...server,
     close: async () => {
       await server.close();
-      await Promise.allSettled(queues.map((q) => q.close()));
+      await Promise.allSettled(queues.map((q) => closeQueue(q)));
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Run the import-service in-process (tests, scripts/start.ts): `startImportService(config) -> {url, port, close}`. */
 import { Queue, Worker } from 'bullmq';
 import {
+  closeQueue,
   Counter,
   QUEUES,
   configuredDestinations,
@@ -146,7 +147,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
     await worker?.waitUntilReady();
   } catch (err) {
     // e.g. the port is taken: leave no worker or Redis connection behind.
-    await Promise.allSettled([worker?.close(), server?.close(), listingQueue.close(), copyQueue.close(), pacer.close()]);
+    await Promise.allSettled([worker?.close(), server?.close(), closeQueue(listingQueue), closeQueue(copyQueue), pacer.close()]);
     throw err;
   }
   const http = server;
@@ -162,7 +163,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
       clearTimeout(grace);
     }
     await http.close();
-    await Promise.allSettled([listingQueue.close(), copyQueue.close(), pacer.close()]);
+    await Promise.allSettled([closeQueue(listingQueue), closeQueue(copyQueue), pacer.close()]);
     log.info('import-service stopped');
   };
   return { url: http.url, port: http.port, close: () => (closing ??= close()) };

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { type CopyBatchRef, createLogger, type Logger, QUEUES, redisConnection, serveApp } from '@drive-import/common';
+import { closeQueue, type CopyBatchRef, createLogger, type Logger, QUEUES, redisConnection, serveApp } from '@drive-import/common';
 import { createMetadataApp } from './app.ts';
 import { openDb } from './db.ts';
 import { createBatchDispatcher } from './dispatch.ts';
@@ -47,12 +47,12 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
       close: async () => {
         await server.close();
         await dispatcher.close();
-        await copyQueue.close();
+        await closeQueue(copyQueue);
         await db.close();
       },
     };
   } catch (err) {
-    await copyQueue.close();
+    await closeQueue(copyQueue);
     await db.close();
     throw err;
   }

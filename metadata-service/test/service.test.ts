@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Queue } from 'bullmq';
-import { createLogger, JobSummary, QUEUES, redisConnection } from '@drive-import/common';
+import { closeQueue, createLogger, JobSummary, QUEUES, redisConnection } from '@drive-import/common';
 import { deletePrefix, findOrStartRedis, tempDir, uniqueName, waitFor } from '@drive-import/testing';
 import { openDb, startMetadataService } from '../src/index.ts';
 import { files } from './support.ts';
@@ -74,5 +74,34 @@ test('a batch sealed but never enqueued (the process died between commit and enq
     await deletePrefix(redis.url, queuePrefix);
     await redis.stop();
     await dir.cleanup();
+  }
+});
+
+test('a copy queue closed while it is still connecting leaves no unhandled rejection (closeQueue)', async () => {
+  const redis = await findOrStartRedis();
+  const prefix = uniqueName('meta-quick');
+  try {
+    for (let i = 0; i < 5; i++) {
+      const queue = new Queue(QUEUES.copy, { connection: redisConnection(redis.url), prefix });
+      queue.on('error', () => {});
+      // Close in the window of ioredis's ready check (its first INFO): a plain close() then drops
+      // the connection's listeners and BullMQ's own INFO, sent once 'ready' still fires, rejects
+      // unheard ("Connection is closed."), which node:test reports as this test's failure.
+      const client = (queue as unknown as { connection: { _client: { info(...args: unknown[]): Promise<string> } } }).connection._client;
+      const info = client.info.bind(client);
+      await new Promise<void>((resolve, reject) => {
+        let first = true;
+        client.info = (...args) => {
+          const answer = info(...args);
+          if (first) setImmediate(() => closeQueue(queue).then(resolve, reject));
+          first = false;
+          return answer;
+        };
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    await deletePrefix(redis.url, prefix);
+    await redis.stop();
   }
 });

@@ -23,6 +23,22 @@ export function redisConnection(redisUrl: string) {
 }
 
 /**
+ * Close a BullMQ queue (or worker) that may still be connecting. BullMQ 5 removes the connection's
+ * listeners when closed mid-connect, and the connect it abandons then rejects with nobody listening:
+ * an unhandled 'Connection is closed.' that kills the process. Waiting briefly for the connection
+ * first avoids that; with Redis away the wait ends after `waitMs` and the close goes ahead.
+ */
+export async function closeQueue(queue: { waitUntilReady(): Promise<unknown>; close(): Promise<void> }, waitMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+  });
+  await Promise.race([queue.waitUntilReady().catch(() => {}), timeout]);
+  clearTimeout(timer);
+  await queue.close();
+}
+
+/**
  * Copy batches: retried with backoff when a worker cannot finish one (e.g. the metadata-service is
  * down). Once a batch's results are recorded its Redis copy has no use (the database is the record,
  * and the metadata-service never re-enqueues a batch it saw done), so only a few are kept, for the
