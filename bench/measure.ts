@@ -2,6 +2,7 @@
  * Sampling: the status route every few hundred ms (files over time), process memory from /proc,
  * and the derived rates. Times are seconds since the POST (or since a baseline started).
  */
+import { BENCH_HEADERS } from './auth.ts';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
@@ -48,7 +49,7 @@ export interface FollowOptions {
 }
 
 export async function getStatus(statusUrl: string): Promise<JobStatusResponse> {
-  const res = await fetch(statusUrl);
+  const res = await fetch(statusUrl, { headers: BENCH_HEADERS });
   if (!res.ok) throw new Error(`status ${res.status}: ${await res.text()}`);
   return (await res.json()) as JobStatusResponse;
 }
@@ -206,7 +207,7 @@ export function metricValues(text: string, suffix: string): Array<{ name: string
 /** GET <url>/metrics as text; null when it does not answer 200 within 5 s. */
 export async function scrapeMetrics(baseUrl: string): Promise<string | null> {
   try {
-    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${baseUrl}/metrics`, { headers: BENCH_HEADERS, signal: AbortSignal.timeout(5000) });
     return res.ok ? await res.text() : null;
   } catch {
     return null;
@@ -217,7 +218,7 @@ export async function scrapeMetrics(baseUrl: string): Promise<string | null> {
 export async function timedGet(url: string, timeoutMs = 10_000): Promise<{ ms: number; status: number; body: string }> {
   const started = performance.now();
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers: BENCH_HEADERS, signal: AbortSignal.timeout(timeoutMs) });
     const body = await res.text();
     return { ms: performance.now() - started, status: res.status, body };
   } catch (err) {

@@ -3,6 +3,7 @@
  * measures, stops it again, and returns rows for the table, series for the chart and target checks.
  * Sizes scale with ctx.scale (1 = the sizes of the spec); time targets scale with them.
  */
+import { BENCH_HEADERS } from './auth.ts';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -675,7 +676,7 @@ interface LoadResult {
 }
 
 async function load(url: string, connections: number, seconds: number): Promise<LoadResult> {
-  const res = await autocannon({ url, connections, duration: seconds, timeout: 10 });
+  const res = await autocannon({ url, connections, duration: seconds, timeout: 10, headers: BENCH_HEADERS });
   return {
     rps: res.requests.average,
     p50: res.latency.p50,

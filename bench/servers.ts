@@ -2,6 +2,7 @@
  * What the benchmark runs besides the services: the Drive emulator as a CHILD PROCESS (so it never
  * shares an event loop with anything measured), and the env + stack for one pipeline run.
  */
+import { BENCH_HEADERS, BENCH_TOKEN } from './auth.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { deletePrefix, startStack, uniqueName, type S3ServerHandle, type Stack } from '@drive-import/testing';
@@ -174,6 +175,10 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       GOOGLE_API_KEY: 'bench',
       GOOGLE_APPLICATION_CREDENTIALS: '',
       WORKER_SHUTDOWN_GRACE_MS: '2000',
+      // One token opens every door (the gateway's admin API and each service's /metrics); no rate limit.
+      ADMIN_TOKEN: BENCH_TOKEN,
+      INTERNAL_TOKEN: BENCH_TOKEN,
+      RATE_LIMIT_PER_MINUTE: '0',
       ...o.extraEnv,
     },
   });
@@ -201,7 +206,7 @@ export async function postImport(gatewayUrl: string, folderUrl: string): Promise
   const postedAt = Date.now();
   const res = await fetch(`${gatewayUrl}/api/import/google-drive`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...BENCH_HEADERS },
     body: JSON.stringify({ folder_url: folderUrl }),
   });
   const body = (await res.json()) as { job_id: string; status_url: string };

@@ -6,9 +6,35 @@ const fmtBytes = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `$
 const pct = (job) => (job.total ? Math.round(((job.processed + job.failed) / job.total) * 100) : job.listing_complete ? 100 : 0);
 const el = (tag, text, cls) => Object.assign(document.createElement(tag), { textContent: text, className: cls ?? '' });
 
-async function api(path, init) {
-  const res = await fetch(path, init);
+// The API wants a bearer token; it is kept for this tab only.
+let token = sessionStorage.getItem('drive-import-token');
+function showSignIn(message) {
+  $('sign-in').hidden = false;
+  $('signed-in').hidden = true;
+  $('sign-in-message').textContent = message ?? '';
+}
+$('sign-in').addEventListener('submit', (event) => {
+  event.preventDefault();
+  token = $('token').value.trim();
+  sessionStorage.setItem('drive-import-token', token);
+  $('sign-in').hidden = true;
+  $('signed-in').hidden = false;
+  refresh();
+});
+$('sign-out').addEventListener('click', () => {
+  token = null;
+  sessionStorage.removeItem('drive-import-token');
+  showSignIn();
+});
+
+async function api(path, init = {}) {
+  if (!token) {
+    showSignIn();
+    throw new Error('Sign in with an API token first');
+  }
+  const res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
   const body = await res.json().catch(() => ({}));
+  if (res.status === 401) showSignIn(body?.error?.message);
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
   return body;
 }
@@ -79,5 +105,6 @@ async function refresh() {
   }
 }
 
+if (token) $('signed-in').hidden = false;
 refresh();
-setInterval(refresh, 1000);
+setInterval(() => token && refresh(), 1000);

@@ -8,10 +8,11 @@
  * A service that exits unexpectedly is restarted (see RESTART); Ctrl-C or SIGTERM stops everything.
  * Flags: --once (exit after the demo import, for smoke tests), --free-ports (pick free ports).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createLogger, type JobStatusResponse, TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
-import { findOrStartRedis, startStack } from '@drive-import/local-stack';
+import { findOrStartRedis, readOrCreateSecret, startStack } from '@drive-import/local-stack';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -38,6 +39,10 @@ process.on('SIGTERM', () => void shutdown(0));
 
 async function main() {
   mkdirSync('.data', { recursive: true });
+  // The services' shared secret and a local admin API token: made on the first run, kept in .data/.
+  env.INTERNAL_TOKEN ||= readOrCreateSecret('.data/internal-token').value;
+  const adminFromEnv = Boolean(env.ADMIN_TOKEN);
+  env.ADMIN_TOKEN ||= readOrCreateSecret('.data/admin-token', () => `dit_admin_${randomBytes(32).toString('base64url')}`).value;
 
   const redis = await findOrStartRedis(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   cleanups.push(redis.stop);
@@ -80,16 +85,23 @@ async function main() {
   const gateway = stack.gatewayUrl;
   log.info({ gateway, services: Object.fromEntries(stack.processes.map((p) => [p.name, p.url])) }, 'drive-import is up');
 
-  if (demoFolderUrl) await runDemo(gateway, demoFolderUrl);
+  // Printed for the person at the terminal, never logged: the token of the local admin (kept in .data/admin-token).
+  console.log(
+    adminFromEnv
+      ? `\nOpen ${gateway}/ and sign in with your ADMIN_TOKEN.\n`
+      : `\nOpen ${gateway}/ and sign in with the local admin token (kept in .data/admin-token):\n\n  ${env.ADMIN_TOKEN}\n`,
+  );
+  const authorization = `Bearer ${env.ADMIN_TOKEN}`;
+  if (demoFolderUrl) await runDemo(gateway, demoFolderUrl, authorization);
   if (once) return shutdown(0);
-  log.info(`Import a folder: curl -X POST ${gateway}/api/import/google-drive -H 'content-type: application/json' -d '{"folder_url": "<url>"}'  (Ctrl-C stops everything)`);
+  log.info(`Import a folder: curl -X POST ${gateway}/api/import/google-drive -H "authorization: Bearer $(cat .data/admin-token)" -H 'content-type: application/json' -d '{"folder_url": "<url>"}'  (Ctrl-C stops everything)`);
 }
 
-async function runDemo(gateway: string, folderUrl: string) {
+async function runDemo(gateway: string, folderUrl: string, authorization: string) {
   const started = Date.now();
   const res = await fetch(`${gateway}/api/import/google-drive`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization },
     body: JSON.stringify({ folder_url: folderUrl }),
   });
   const accepted = (await res.json()) as { job_id: string; status_url: string };
@@ -97,7 +109,7 @@ async function runDemo(gateway: string, folderUrl: string) {
   log.info({ job_id: accepted.job_id, status_url: `${gateway}${accepted.status_url}` }, 'demo import queued');
   for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
-    const status = (await (await fetch(`${gateway}${accepted.status_url}`)).json()) as JobStatusResponse;
+    const status = (await (await fetch(`${gateway}${accepted.status_url}`, { headers: { authorization } })).json()) as JobStatusResponse;
     const seconds = (Date.now() - started) / 1000;
     const progress = { job_id: status.job_id, status: status.status, total: status.total, processed: status.processed, failed: status.failed, skipped: status.skipped };
     if (TERMINAL_JOB_STATUSES.includes(status.status)) {

@@ -11,6 +11,8 @@ import {
   createServiceMetrics,
   FileListQuery,
   FileListResponse,
+  OWNER_HEADER,
+  type StartImportRequest,
   type HealthOptions,
   HealthResponse,
   healthRoute,
@@ -27,9 +29,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
-import type { Context } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
+import type { Context, Hono } from 'hono';
 import { validate } from '@drive-import/common';
+import { type AuthOptions, type Caller, createAuth, type GatewayEnv, requireAdmin } from './auth.ts';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
 export const FRONTEND_DIR = new URL('../../frontend', import.meta.url).pathname;
@@ -45,13 +47,18 @@ export interface GatewayDeps {
   metrics?: ServiceMetrics;
   /** Caching of the downstream health checks (default: 2 s TTL, 2 s per check). */
   health?: HealthOptions;
-  /** The bull-board queue dashboard at /admin/queues, behind a bearer token. Omitted: off (404). */
-  admin?: { token: string; queues: readonly Queue[] };
+  /** Who may call (tokens, rate limits): every route but GET /health and the page's files. */
+  auth: AuthOptions;
+  /** The bull-board queue dashboard at /admin/queues, for admin tokens. Omitted: off (404). */
+  queues?: readonly Queue[];
 }
 
 export const ADMIN_BASE_PATH = '/admin/queues';
 
-function jobIdParam(c: Context<AppEnv>): string {
+/** A non-admin token sees its own jobs only: the metadata-service scopes every job read to it. */
+const scope = (caller: Caller): Record<string, string> => (caller.admin ? {} : { [OWNER_HEADER]: caller.name });
+
+function jobIdParam(c: Context): string {
   const parsed = JobId.safeParse(c.req.param('job_id'));
   if (!parsed.success) throw badRequest('job_id must be a job id (a UUID) as returned by POST /api/import/google-drive', 'invalid_job_id');
   return parsed.data;
@@ -59,20 +66,22 @@ function jobIdParam(c: Context<AppEnv>): string {
 
 export function createGatewayApp(deps: GatewayDeps) {
   const { importService, metadataService, storageService } = deps;
-  const app = createServiceApp(deps.log);
+  const app = createServiceApp(deps.log) as unknown as Hono<GatewayEnv>;
+  const auth = createAuth(deps.auth);
+  // Before the routes they guard: Hono runs handlers in the order they were added.
+  for (const path of ['/api/*', '/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, auth.required);
+  for (const path of ['/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, requireAdmin);
   mountMetrics(app, deps.metrics ?? createServiceMetrics('gateway'));
 
-  if (deps.admin) {
+  if (deps.queues) {
     const board = new HonoAdapter(serveStatic).setBasePath(ADMIN_BASE_PATH);
-    createBullBoard({ queues: deps.admin.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
-    app.use(ADMIN_BASE_PATH, bearerAuth({ token: deps.admin.token }));
-    app.use(`${ADMIN_BASE_PATH}/*`, bearerAuth({ token: deps.admin.token }));
+    createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
     app.route(ADMIN_BASE_PATH, board.registerPlugin());
   }
 
   app.post('/api/import/google-drive', validate('json', CreateImportRequest), async (c) => {
     const body = await importService.call('POST', '/imports', {
-      body: c.req.valid('json'),
+      body: { ...c.req.valid('json'), owner: c.get('caller').name } satisfies StartImportRequest,
       requestId: c.get('requestId'),
       schema: CreateImportResponse,
     });
@@ -82,7 +91,7 @@ export function createGatewayApp(deps: GatewayDeps) {
   // Polled by every open page: the metadata-service's body (JobStatusResponse) is passed on as it
   // came, not parsed and re-serialized per poll.
   app.get('/api/import/status/:job_id', async (c) => {
-    const body = await metadataService.raw('GET', `/jobs/${jobIdParam(c)}/status`, { requestId: c.get('requestId') });
+    const body = await metadataService.raw('GET', `/jobs/${jobIdParam(c)}/status`, { requestId: c.get('requestId'), headers: scope(c.get('caller')) });
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
 
@@ -90,6 +99,7 @@ export function createGatewayApp(deps: GatewayDeps) {
     const body = await metadataService.call('GET', '/jobs', {
       query: c.req.valid('query'),
       requestId: c.get('requestId'),
+      headers: scope(c.get('caller')),
       schema: JobListResponse,
     });
     return c.json(body);
@@ -99,6 +109,7 @@ export function createGatewayApp(deps: GatewayDeps) {
     const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/files`, {
       query: c.req.valid('query'),
       requestId: c.get('requestId'),
+      headers: scope(c.get('caller')),
       schema: FileListResponse,
     });
     return c.json(body);
@@ -106,18 +117,23 @@ export function createGatewayApp(deps: GatewayDeps) {
 
   // Each service's /health is asked at most once per TTL, however many callers (load balancers,
   // probes, a load test) hit this one: concurrent calls share the in-flight check.
-  app.get(
-    '/health',
-    healthRoute(
-      'gateway',
-      {
-        'import-service': () => importService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-        'metadata-service': () => metadataService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-        'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
-      },
-      deps.health,
-    ),
+  // Public: {status} only (and 200/503). The per-service reasons name buckets, paths and hosts: admins only.
+  const health = healthRoute(
+    'gateway',
+    {
+      'import-service': () => importService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+      'metadata-service': () => metadataService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+      'storage-service': () => storageService.call('GET', '/health', { schema: HealthResponse, timeoutMs: 1500 }),
+    },
+    deps.health,
   );
+  app.get('/health', async (c) => {
+    const res = await health(c);
+    const caller = c.req.header('authorization') ? await auth.identify(c).catch(() => null) : null;
+    if (caller?.admin) return res;
+    const { status } = (await res.json()) as { status: string };
+    return c.json({ status }, res.status as 200 | 503);
+  });
 
   app.use('/*', serveStatic({ root: deps.frontendDir ?? FRONTEND_DIR }));
 

@@ -1,25 +1,16 @@
-// The queue dashboard (bull-board at /admin/queues) behind ADMIN_TOKEN, and the gateway's /metrics.
+// The queue dashboard (bull-board at /admin/queues) and the gateway's /metrics: admin tokens only.
 // Real Redis queues under a unique prefix; the upstream services are a closed port (not needed here).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { createLogger, QUEUES, redisConnection, ServiceClient } from '@drive-import/common';
-import { deletePrefix, findOrStartRedis, freePort, uniqueName, type RedisHandle } from '@drive-import/testing';
-import { createGatewayApp, loadGatewayConfig, startGateway } from '../src/index.ts';
+import { createLogger, QUEUES, redisConnection } from '@drive-import/common';
+import { deletePrefix, findOrStartRedis, TEST_INTERNAL_TOKEN, uniqueName, type RedisHandle } from '@drive-import/testing';
+import { loadGatewayConfig, startGateway } from '../src/index.ts';
+import { ADMIN_TOKEN as TOKEN, ALICE, closedGateway, OPS } from './support.ts';
 
-const TOKEN = 'test-admin-token-0123456789';
 const log = createLogger('gateway-test', 'silent');
 
-async function gateway(admin?: { token: string; queues: Queue[] }) {
-  const closed = `http://127.0.0.1:${await freePort()}`;
-  return createGatewayApp({
-    log,
-    importService: new ServiceClient('import-service', closed),
-    metadataService: new ServiceClient('metadata-service', closed),
-    storageService: new ServiceClient('storage-service', closed),
-    admin,
-  });
-}
+const gateway = (queues?: Queue[]) => closedGateway({ queues });
 
 const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -40,16 +31,23 @@ describe('/admin/queues', () => {
     await redis.stop();
   });
 
-  it('is off without ADMIN_TOKEN: 404, with or without a token', async () => {
+  it('is off without queues: 404 for an admin', async () => {
     const app = await gateway();
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) assert.equal((await app.request(path, auth(TOKEN))).status, 404);
+  });
+
+  it('a token that is not an admin gets 403; a stored admin token gets in', async () => {
+    const app = await gateway(queues);
     for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
-      assert.equal((await app.request(path)).status, 404);
-      assert.equal((await app.request(path, auth(TOKEN))).status, 404);
+      const res = await app.request(path, auth(ALICE));
+      assert.equal(res.status, 403);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'forbidden');
+      assert.equal((await app.request(path, auth(OPS))).status, 200);
     }
   });
 
   it('without a token or with a wrong one: 401 in the error shape, for the page, its API and its assets', async () => {
-    const app = await gateway({ token: TOKEN, queues });
+    const app = await gateway(queues);
     for (const path of ['/admin/queues', '/admin/queues/', '/admin/queues/api/queues', '/admin/queues/static/favicon-32x32.png']) {
       for (const init of [{}, auth('wrong-token-0123456789'), auth(`${TOKEN}x`), auth(TOKEN.slice(1))]) {
         const res = await app.request(path, init);
@@ -57,13 +55,13 @@ describe('/admin/queues', () => {
         const body = (await res.json()) as { error: { code: string } };
         assert.equal(body.error.code, 'unauthorized');
       }
-      // A header without `Bearer <token>` is malformed (Hono's bearerAuth: 400), not a pass.
-      for (const authorization of [TOKEN, 'Bearer ', `Basic ${TOKEN}`]) assert.equal((await app.request(path, { headers: { authorization } })).status, 400);
+      // A header without `Bearer <token>` is no token at all.
+      for (const authorization of [TOKEN, 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN} x`]) assert.equal((await app.request(path, { headers: { authorization } })).status, 401);
     }
   });
 
   it('with the token: the page renders, its assets load, and its API lists both queues with their jobs', async () => {
-    const app = await gateway({ token: TOKEN, queues });
+    const app = await gateway(queues);
     const page = await app.request('/admin/queues', auth(TOKEN));
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type')!, /text\/html/);
@@ -88,8 +86,8 @@ describe('/admin/queues', () => {
     assert.deepEqual(copy.jobs.map((j) => j.id).sort(), ['job-b0', 'job-b1']);
   });
 
-  it('startGateway turns it on with ADMIN_TOKEN and serves it over HTTP; a short token is refused', async () => {
-    const config = loadGatewayConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent' });
+  it('startGateway serves it over HTTP to ADMIN_TOKEN; a short token is refused', async () => {
+    const config = loadGatewayConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', INTERNAL_TOKEN: TEST_INTERNAL_TOKEN });
     const server = await startGateway(config, { port: 0, log });
     try {
       assert.equal((await fetch(`${server.url}/admin/queues/api/queues`)).status, 401);
@@ -100,19 +98,22 @@ describe('/admin/queues', () => {
     } finally {
       await server.close();
     }
-    assert.throws(() => loadGatewayConfig({ ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN/);
-    assert.equal(loadGatewayConfig({ ADMIN_TOKEN: '' }).ADMIN_TOKEN, undefined, 'empty means unset');
+    assert.throws(() => loadGatewayConfig({ ADMIN_TOKEN: 'short', INTERNAL_TOKEN: TEST_INTERNAL_TOKEN }), /ADMIN_TOKEN/);
+    assert.equal(loadGatewayConfig({ ADMIN_TOKEN: '', INTERNAL_TOKEN: TEST_INTERNAL_TOKEN }).ADMIN_TOKEN, undefined, 'empty means unset');
+    assert.throws(() => loadGatewayConfig({}), /INTERNAL_TOKEN/);
   });
 });
 
 describe('/metrics', () => {
-  it('serves request durations by route pattern and the process metrics, without any token', async () => {
+  it('serves request durations by route pattern and the process metrics, to admin tokens only', async () => {
     const app = await gateway();
     const id = '3f1c2b7e-2d7a-4f7e-9a51-0c7b7f1e8e11';
     // The metadata-service is down: a 503 from the status route, labelled with its pattern.
-    assert.equal((await app.request(`/api/import/status/${id}`)).status, 503);
-    assert.equal((await app.request('/api/import/status/not-a-uuid')).status, 400);
-    const res = await app.request('/metrics');
+    assert.equal((await app.request(`/api/import/status/${id}`, auth(ALICE))).status, 503);
+    assert.equal((await app.request('/api/import/status/not-a-uuid', auth(ALICE))).status, 400);
+    assert.equal((await app.request('/metrics')).status, 401);
+    assert.equal((await app.request('/metrics', auth(ALICE))).status, 403);
+    const res = await app.request('/metrics', auth(TOKEN));
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /^drive_import_http_request_duration_seconds_count\{service="gateway",method="GET",route="\/api\/import\/status\/:job_id",status="503"\} 1$/m);

@@ -3,19 +3,10 @@
 // as a 503 instead.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, ServiceClient } from '@drive-import/common';
-import { freePort } from '@drive-import/testing';
-import { createGatewayApp } from '../src/app.ts';
+import { ADMIN_TOKEN, as, closedGateway } from './support.ts';
 
-async function gateway() {
-  const closed = `http://127.0.0.1:${await freePort()}`;
-  return createGatewayApp({
-    log: createLogger('gateway-test', 'silent'),
-    importService: new ServiceClient('import-service', closed),
-    metadataService: new ServiceClient('metadata-service', closed),
-    storageService: new ServiceClient('storage-service', closed),
-  });
-}
+/** Every request here carries a valid token: what is refused is refused for its input. */
+const gateway = async () => as(await closedGateway(), ADMIN_TOKEN);
 
 async function expectError(res: Response, status: number, code: string | RegExp) {
   assert.equal(res.status, status, await res.clone().text());

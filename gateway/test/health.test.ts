@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createLogger, ServiceClient } from '@drive-import/common';
 import { createGatewayApp } from '../src/app.ts';
+import { ADMIN_TOKEN, ALICE, bearer, testAuth } from './support.ts';
 
 interface FakeService {
   url: string;
@@ -47,6 +48,7 @@ function gateway(ttlMs?: number) {
     metadataService: new ServiceClient('metadata-service', services['metadata-service']!.url),
     storageService: new ServiceClient('storage-service', services['storage-service']!.url),
     health: ttlMs === undefined ? undefined : { ttlMs },
+    auth: testAuth(),
   });
 }
 
@@ -55,7 +57,7 @@ const resetHits = () => Object.values(services).forEach((s) => (s.hits = 0));
 test('200 concurrent /health calls: all 200 ok, each service asked once', async () => {
   resetHits();
   const app = gateway();
-  const answers = await Promise.all(Array.from({ length: 200 }, () => app.request('/health')));
+  const answers = await Promise.all(Array.from({ length: 200 }, () => app.request('/health', { headers: bearer(ADMIN_TOKEN) })));
   assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
   const body = (await answers[199]!.json()) as { status: string; checks: Record<string, string> };
   assert.equal(body.status, 'ok');
@@ -80,4 +82,15 @@ test('a steady stream of /health calls asks each service about once per TTL', as
   assert.ok(answered >= 40, `only ${answered} answers`);
   // ~550 ms / 100 ms TTL (+ the time each check takes): a handful, never one per call.
   for (const [name, s] of Object.entries(services)) assert.ok(s.hits >= 1 && s.hits <= 8, `${name} asked ${s.hits} times for ${answered} calls`);
+});
+
+test('public /health says only ok or not; the per-service details need an admin token', async () => {
+  const app = gateway();
+  for (const headers of [{}, bearer(ALICE), bearer('dit_not-a-token-at-all-000000000')]) {
+    const res = await app.request('/health', { headers });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok' });
+  }
+  const admin = (await (await app.request('/health', { headers: bearer(ADMIN_TOKEN) })).json()) as { checks?: Record<string, string> };
+  assert.deepEqual(Object.keys(admin.checks ?? {}).sort(), ['import-service', 'metadata-service', 'storage-service']);
 });

@@ -2,7 +2,7 @@
 import type { Queue } from 'bullmq';
 import {
   AppError,
-  CreateImportRequest,
+  StartImportRequest,
   JobSummary,
   LISTING_JOB_OPTIONS,
   createServiceApp,
@@ -39,13 +39,15 @@ export interface ImportAppDeps {
   driveRootUrl?: string;
   /** Default: a fresh registry with the HTTP and process metrics only (startImportService adds queues and Drive). */
   metrics?: ServiceMetrics;
+  /** INTERNAL_TOKEN (see createServiceApp). */
+  internalToken?: string;
 }
 
 export function createImportApp(deps: ImportAppDeps) {
-  const app = createServiceApp(deps.log);
+  const app = createServiceApp(deps.log, { internalToken: deps.internalToken });
   mountMetrics(app, deps.metrics ?? createServiceMetrics('import-service'));
 
-  app.post('/imports', validate('json', CreateImportRequest), async (c) => {
+  app.post('/imports', validate('json', StartImportRequest), async (c) => {
     const body = c.req.valid('json');
     const requestId = c.get('requestId');
     const { folderId, resourceKey } = parseFolderUrl(body.folder_url);
@@ -61,6 +63,7 @@ export function createImportApp(deps: ImportAppDeps) {
       resource_key: folder.resourceKey,
       destination,
       batch_size: deps.batchSize,
+      owner: body.owner,
     };
     const job = await deps.metadata.call('POST', '/jobs', { body: request, schema: JobSummary, requestId, timeoutMs: 10_000 });
     const log = c.var.log.child({ job_id: job.job_id });

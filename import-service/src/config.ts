@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { batchEnv, ConfigError, driveEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
+import { batchEnv, ConfigError, driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
 
 export const importConfigShape = {
   ...loggingEnv,
@@ -9,6 +9,7 @@ export const importConfigShape = {
   ...driveEnv,
   ...storageEnv,
   ...batchEnv,
+  ...internalAuthEnv,
   /** Bind address; 0.0.0.0 in containers. */
   IMPORT_SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
   /** Drive calls in flight at once per listing job (folders listed in parallel). */

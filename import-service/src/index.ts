@@ -97,7 +97,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
     metrics.registry,
   );
   const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
-  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
+  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL, { token: config.INTERNAL_TOKEN });
   const listingQueue = new Queue<ListingJobData>(QUEUES.listing, { connection, prefix: config.QUEUE_PREFIX });
   const copyQueue = new Queue(QUEUES.copy, { connection, prefix: config.QUEUE_PREFIX });
   for (const q of [listingQueue, copyQueue]) q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
@@ -130,6 +130,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
 
   const app = createImportApp({
     log,
+    internalToken: config.INTERNAL_TOKEN,
     drive,
     pacer,
     metadata,

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@drive-import/common';
+import { TEST_INTERNAL_TOKEN } from '@drive-import/testing';
 import { loadImportConfig } from '../src/config.ts';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
-const NO_CREDENTIALS = { GOOGLE_API_KEY: '', GOOGLE_APPLICATION_CREDENTIALS: '', DRIVE_API_ROOT_URL: '' };
+const NO_CREDENTIALS = { GOOGLE_API_KEY: '', GOOGLE_APPLICATION_CREDENTIALS: '', DRIVE_API_ROOT_URL: '', INTERNAL_TOKEN: TEST_INTERNAL_TOKEN };
+const token = { INTERNAL_TOKEN: TEST_INTERNAL_TOKEN };
 
 describe('import-service config', () => {
   it('refuses Google Drive without credentials, naming what to set', () => {
@@ -16,9 +18,9 @@ describe('import-service config', () => {
   });
 
   it('accepts an API key, a credentials file, or the emulator without a key', () => {
-    assert.equal(loadImportConfig({ GOOGLE_API_KEY: 'k' }).GOOGLE_API_KEY, 'k');
-    assert.equal(loadImportConfig({ GOOGLE_APPLICATION_CREDENTIALS: '/etc/sa.json' }).GOOGLE_APPLICATION_CREDENTIALS, '/etc/sa.json');
-    const c = loadImportConfig({ DRIVE_API_ROOT_URL: 'http://127.0.0.1:4000/' });
+    assert.equal(loadImportConfig({ ...token, GOOGLE_API_KEY: 'k' }).GOOGLE_API_KEY, 'k');
+    assert.equal(loadImportConfig({ ...token, GOOGLE_APPLICATION_CREDENTIALS: '/etc/sa.json' }).GOOGLE_APPLICATION_CREDENTIALS, '/etc/sa.json');
+    const c = loadImportConfig({ ...token, DRIVE_API_ROOT_URL: 'http://127.0.0.1:4000/' });
     assert.equal(c.LISTING_CONCURRENCY, 8);
     assert.equal(c.IMPORT_SERVICE_PORT, 5001);
     assert.equal(c.BATCH_SIZE, 100);

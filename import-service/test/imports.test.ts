@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { DriveTree } from '@drive-import/drive-emulator';
 import { waitFor } from '@drive-import/testing';
 import { startImportService, type RunningImportService } from '../src/index.ts';
-import { allFiles, copyBatches, getJob, importFolder, postImport, startParts, testLog, waitListed, type Parts } from './support.ts';
+import { allFiles, copyBatches, getJob, importFolder, internalAuth, postImport, startParts, testLog, waitListed, type Parts } from './support.ts';
 
 function buildTree() {
   const tree = DriveTree.fromList(
@@ -151,7 +151,7 @@ describe('POST /imports', () => {
   it('bad bodies are 4xx in the error shape, and create no job', async () => {
     const before = (await parts.metadata.call('GET', '/jobs', { query: { per_page: 1 } })) as { total: number };
     const send = (body: string, contentType = 'application/json') =>
-      fetch(`${service.url}/imports`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      fetch(`${service.url}/imports`, { method: 'POST', headers: { 'content-type': contentType, ...internalAuth }, body });
     const cases: Array<[string, Promise<Response>, number, string]> = [
       ['malformed JSON', send('{"folder_url": '), 400, 'invalid_json'],
       ['extra field', send(JSON.stringify({ folder_url: idOf('empty'), extra: 1 })), 400, 'invalid_request'],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor, metricSeries as series } from '@drive-import/testing';
 import { startImportService } from '../src/index.ts';
-import { importFolder, startParts, testLog, waitListed, type Parts } from './support.ts';
+import { importFolder, internalAuth, startParts, testLog, waitListed, type Parts } from './support.ts';
 
 let parts: Parts;
 before(async () => {
@@ -16,7 +16,7 @@ after(() => parts.close());
 test('queue depths, Drive requests and rate-limit answers, and request durations by route', async () => {
   const service = await startImportService(parts.config(), { port: 0, log: testLog });
   try {
-    const scrape = async () => (await fetch(`${service.url}/metrics`)).text();
+    const scrape = async () => (await fetch(`${service.url}/metrics`, { headers: internalAuth })).text();
     const depth = (text: string, queue: string, state: string) =>
       series(text, 'drive_import_queue_jobs').find(([l]) => l.queue === queue && l.state === state)?.[1];
 

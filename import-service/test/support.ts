@@ -18,7 +18,7 @@ import {
 } from '@drive-import/common';
 import { startDriveEmulator, type DriveEmulator, type DriveTree, type Faults, type TreeSpec } from '@drive-import/drive-emulator';
 import { startMetadataService, type RunningMetadataService } from '@drive-import/metadata-service';
-import { deletePrefix, findOrStartRedis, tempDir, uniqueName, waitFor } from '@drive-import/testing';
+import { deletePrefix, TEST_INTERNAL_TOKEN, findOrStartRedis, tempDir, uniqueName, waitFor } from '@drive-import/testing';
 import { checkImportConfig, importConfigShape, type ImportConfig } from '../src/config.ts';
 import { loadConfig } from '@drive-import/common';
 
@@ -48,9 +48,11 @@ export async function startParts(tree: DriveTree | TreeSpec, faults: Faults = {}
     port: 0,
     redisUrl: redis.url,
     queuePrefix: prefix,
+    internalToken: TEST_INTERNAL_TOKEN,
     log: createLogger('metadata-service', process.env.TEST_LOGS ? 'info' : 'silent'),
   });
   const env: Record<string, string> = {
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     METADATA_SERVICE_URL: metadataService.url,
@@ -69,7 +71,7 @@ export async function startParts(tree: DriveTree | TreeSpec, faults: Faults = {}
     prefix,
     emulator,
     metadataService,
-    metadata: new ServiceClient('metadata-service', metadataService.url),
+    metadata: new ServiceClient('metadata-service', metadataService.url, { token: TEST_INTERNAL_TOKEN }),
     copyQueue,
     listingQueue,
     env,
@@ -86,10 +88,13 @@ export async function startParts(tree: DriveTree | TreeSpec, faults: Faults = {}
   };
 }
 
+/** What the gateway sends every internal service. */
+export const internalAuth = { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` };
+
 export async function postImport(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/imports`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...internalAuth },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };

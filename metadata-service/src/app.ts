@@ -3,6 +3,7 @@ import {
   AddFilesRequest,
   type AddFilesResponse,
   BatchResultsRequest,
+  conflict,
   Counter,
   CreateJobRequest,
   createServiceApp,
@@ -14,21 +15,32 @@ import {
   type Logger,
   mountMetrics,
   JobListQuery,
+  OWNER_HEADER,
   UpdateJobRequest,
   validate,
+  VerifyTokenRequest,
 } from '@drive-import/common';
+import type { Context } from 'hono';
 import { completeListing, getBatch, recordResults } from './batches.ts';
 import type { Db } from './db.ts';
 import type { BatchDispatcher } from './dispatch.ts';
 import { createStatusCache } from './status-cache.ts';
-import { addFiles } from './files.ts';
-import { createJob, getJob, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
+import { addFiles, type JobLimits } from './files.ts';
+import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
+import { verifyTokenHash } from './tokens.ts';
+
+/** The token name a non-admin caller is limited to (the gateway's OWNER_HEADER), or undefined for all jobs. */
+const ownerOf = (c: Context) => c.req.header(OWNER_HEADER) || undefined;
 
 export interface MetadataAppDeps {
   db: Db;
   log: Logger;
   /** Puts sealed batches on the copy queue. */
   dispatcher: BatchDispatcher;
+  /** INTERNAL_TOKEN (see createServiceApp). */
+  internalToken?: string;
+  /** Per-job caps (MAX_FILES_PER_JOB, MAX_BYTES_PER_JOB). */
+  limits?: JobLimits;
 }
 
 // 5,000 listed files with long names and paths fit; the contracts bound every field.
@@ -63,17 +75,18 @@ function metadataMetrics(db: Db) {
   return { metrics, filesAdded, results };
 }
 
-export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
-  const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES });
+export function createMetadataApp({ db, log, dispatcher, internalToken, limits = {} }: MetadataAppDeps) {
+  const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES, internalToken });
   const { metrics, filesAdded, results } = metadataMetrics(db);
   const statusCache = createStatusCache();
   mountMetrics(app, metrics);
 
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
 
+  app.post('/tokens/verify', validate('json', VerifyTokenRequest), async (c) => c.json(await verifyTokenHash(db, c.req.valid('json').hash)));
   app.post('/jobs', validate('json', CreateJobRequest), async (c) => c.json(await createJob(db, c.req.valid('json')), 201));
-  app.get('/jobs', validate('query', JobListQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'))));
-  app.get('/jobs/:id', async (c) => c.json(await getJob(db, c.req.param('id'))));
+  app.get('/jobs', validate('query', JobListQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'), ownerOf(c))));
+  app.get('/jobs/:id', async (c) => c.json(await getJob(db, c.req.param('id'), ownerOf(c))));
   app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => {
     const job = await updateJob(db, c.req.param('id'), c.req.valid('json'));
     statusCache.invalidate(job.job_id);
@@ -81,13 +94,20 @@ export function createMetadataApp({ db, log, dispatcher }: MetadataAppDeps) {
   });
   app.get('/jobs/:id/status', async (c) => {
     const id = c.req.param('id');
-    const body = await statusCache.get(id, async () => JSON.stringify(await jobStatus(db, id)));
-    return c.body(body, 200, { 'content-type': 'application/json' });
+    const answer = await statusCache.get(id, async () => {
+      const status = await jobStatus(db, id);
+      return { owner: status.owner, body: JSON.stringify(status) };
+    });
+    const owner = ownerOf(c);
+    if (owner !== undefined && answer.owner !== owner) throw jobNotFound(id);
+    return c.body(answer.body, 200, { 'content-type': 'application/json' });
   });
-  app.get('/jobs/:id/files', validate('query', FileListQuery), async (c) => c.json(await listFiles(db, c.req.param('id'), c.req.valid('query'))));
+  app.get('/jobs/:id/files', validate('query', FileListQuery), async (c) => c.json(await listFiles(db, c.req.param('id'), c.req.valid('query'), ownerOf(c))));
   app.post('/jobs/:id/files', validate('json', AddFilesRequest), async (c) => {
-    const added = await addFiles(db, c.req.param('id'), c.req.valid('json'));
+    const added = await addFiles(db, c.req.param('id'), c.req.valid('json'), limits);
     statusCache.invalidate(c.req.param('id'));
+    // 409 like any ended job: the listing stops there.
+    if (added.capExceeded) throw conflict(added.capExceeded, 'job_cap_exceeded');
     filesAdded.inc({ outcome: 'pending' }, added.inserted - added.skipped_unchanged);
     filesAdded.inc({ outcome: 'skipped_unchanged' }, added.skipped_unchanged);
     // Committed above; enqueued now (or by the sweep if Redis is away): the outbox.

@@ -42,6 +42,24 @@ export interface AddedFiles {
   skipped_unchanged: number;
   /** Batches this call sealed (committed with it): the caller dispatches them to the copy queue. */
   sealed: string[];
+  /** Set when this chunk would have passed a per-job cap: the job is failed with this message instead. */
+  capExceeded?: string;
+}
+
+/** MAX_FILES_PER_JOB and MAX_BYTES_PER_JOB; unset = no cap. */
+export interface JobLimits {
+  maxFiles?: number;
+  maxBytes?: number;
+}
+
+function capMessage(job: ImportJob, files: number, bytes: bigint, limits: JobLimits): string | undefined {
+  if (limits.maxFiles !== undefined && job.totalFiles + files > limits.maxFiles) {
+    return `The folder has more than MAX_FILES_PER_JOB (${limits.maxFiles}) images; the import stopped there.`;
+  }
+  if (limits.maxBytes !== undefined && job.bytesTotal + bytes > BigInt(limits.maxBytes)) {
+    return `The folder holds more than MAX_BYTES_PER_JOB (${limits.maxBytes} bytes); the import stopped there.`;
+  }
+  return undefined;
 }
 
 /** DateTime as Prisma's SQLite adapter writes it (ISO text with +00:00), so both read back alike. */
@@ -103,7 +121,7 @@ async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now:
  * at once and never reach a batch. New pending files fill the open batch in order; each batch that
  * reaches batch_size is sealed in this transaction and its id returned for the dispatcher.
  */
-export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promise<AddedFiles> {
+export async function addFiles(db: Db, id: string, body: AddFilesRequest, limits: JobLimits = {}): Promise<AddedFiles> {
   return db.transaction(async (tx) => {
     const job = await loadJob(tx, id);
     if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
@@ -146,6 +164,13 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest): Promi
       }
       return { file, status: 'pending', batchId };
     });
+
+    const capExceeded = capMessage(job, rows.length, bytesTotal, limits);
+    if (capExceeded) {
+      // Committed, not thrown: the job ends failed, naming the cap; its queued batches then copy nothing more.
+      await tx.importJob.update({ where: { id: job.id }, data: { status: 'failed', error: capExceeded, finishedAt: now, startedAt: job.startedAt ?? now } });
+      return { inserted: 0, skipped_unchanged: 0, sealed: [], capExceeded };
+    }
 
     // Batch rows first (files reference them). The batch open before this call already has a row.
     const isSealed = new Set(sealed);

@@ -3,12 +3,14 @@ import { closeQueue, type CopyBatchRef, createLogger, type Logger, QUEUES, redis
 import { createMetadataApp } from './app.ts';
 import { openDb } from './db.ts';
 import { createBatchDispatcher } from './dispatch.ts';
+import type { JobLimits } from './files.ts';
 import { backfillStoredObjects } from './stored-objects.ts';
 
 export { createMetadataApp, type MetadataAppDeps } from './app.ts';
 export { loadMetadataServiceConfig, metadataServiceEnv, type MetadataServiceConfig } from './config.ts';
 export { type Db, openDb } from './db.ts';
 export { createBatchDispatcher, type BatchDispatcher } from './dispatch.ts';
+export { createToken, ENV_ADMIN_NAME, hashToken, listTokens, revokeToken, verifyTokenHash } from './tokens.ts';
 
 export interface MetadataServiceOptions {
   databaseUrl: string;
@@ -21,6 +23,10 @@ export interface MetadataServiceOptions {
   queuePrefix: string;
   /** How often sealed batches not yet on the queue are looked for (default 10 s). */
   sweepIntervalMs?: number;
+  /** INTERNAL_TOKEN: required on every route but /health when set (always, in the service's process). */
+  internalToken?: string;
+  /** Per-job caps (MAX_FILES_PER_JOB, MAX_BYTES_PER_JOB). */
+  limits?: JobLimits;
 }
 
 export interface RunningMetadataService {
@@ -38,7 +44,7 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
   copyQueue.on('error', (err) => log.error({ err: err.message }, 'copy queue error'));
   const dispatcher = createBatchDispatcher(db, copyQueue, log);
   try {
-    const server = await serveApp(createMetadataApp({ db, log, dispatcher }), { port: options.port, hostname: options.host });
+    const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits }), { port: options.port, hostname: options.host });
     dispatcher.start(options.sweepIntervalMs ?? 10_000);
     log.info({ url: server.url, database: db.provider }, 'metadata-service listening');
     return {

@@ -25,10 +25,13 @@ export const jobNotFound = (id: string) => new AppError(404, 'job_not_found', `N
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The job row, or 404 (an id that is not even a UUID is just as unknown). */
-export async function loadJob(client: Tx | Db['read'], id: string): Promise<ImportJob> {
+/**
+ * The job row, or 404 (an id that is not even a UUID is just as unknown). With `owner`, a job of
+ * another token is just as unknown too: a non-admin token cannot even learn that it exists.
+ */
+export async function loadJob(client: Tx | Db['read'], id: string, owner?: string): Promise<ImportJob> {
   const job = UUID.test(id) ? await client.importJob.findUnique({ where: { id: id.toLowerCase() } }) : null;
-  if (!job) throw jobNotFound(id);
+  if (!job || (owner !== undefined && job.owner !== owner)) throw jobNotFound(id);
   return job;
 }
 
@@ -42,6 +45,7 @@ export async function createJob(db: Db, body: CreateJobRequest): Promise<JobSumm
         resourceKey: body.resource_key,
         destination: body.destination,
         batchSize: body.batch_size,
+        owner: body.owner,
       },
     }),
   );
@@ -74,18 +78,19 @@ export async function updateJob(db: Db, id: string, body: UpdateJobRequest): Pro
   return toJobSummary(job);
 }
 
-export async function getJob(db: Db, id: string): Promise<JobSummary> {
-  return toJobSummary(await loadJob(db.read, id));
+export async function getJob(db: Db, id: string, owner?: string): Promise<JobSummary> {
+  return toJobSummary(await loadJob(db.read, id, owner));
 }
 
 /** Newest first, by keyset on (created_at, id): `cursor` is `<created_at ms>_<id>` of the last job shown. */
-export async function listJobs(db: Db, q: JobListQuery): Promise<JobListResponse> {
+export async function listJobs(db: Db, q: JobListQuery, owner?: string): Promise<JobListResponse> {
   const [at, id] = q.cursor ? q.cursor.split('_') : [];
   const before = at && id ? { OR: [{ createdAt: { lt: new Date(Number(at)) } }, { createdAt: new Date(Number(at)), id: { lt: id } }] } : {};
+  const mine = owner === undefined ? {} : { owner };
   const [jobs, total] = await Promise.all([
-    db.read.importJob.findMany({ where: before, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: q.per_page + 1 }),
+    db.read.importJob.findMany({ where: { ...mine, ...before }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: q.per_page + 1 }),
     // One row per import: small enough to count.
-    db.read.importJob.count(),
+    db.read.importJob.count({ where: mine }),
   ]);
   const more = jobs.length > q.per_page;
   const page = more ? jobs.slice(0, q.per_page) : jobs;
@@ -129,8 +134,8 @@ function countOf(job: ImportJob, status: FileStatus | undefined): number {
 }
 
 /** A job's files in listing order, optionally of one status, a keyset page at a time (id > cursor). */
-export async function listFiles(db: Db, id: string, q: FileListQuery): Promise<FileListResponse> {
-  const job = await loadJob(db.read, id);
+export async function listFiles(db: Db, id: string, q: FileListQuery, owner?: string): Promise<FileListResponse> {
+  const job = await loadJob(db.read, id, owner);
   const files = await db.read.file.findMany({
     where: { jobId: job.id, ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { id: { gt: Number(q.cursor) } } : {}) },
     orderBy: { id: 'asc' },

@@ -9,6 +9,8 @@ await runService('metadata-service', loadMetadataServiceConfig, (config, log) =>
     redisUrl: config.REDIS_URL,
     queuePrefix: config.QUEUE_PREFIX,
     sweepIntervalMs: config.BATCH_SWEEP_INTERVAL_MS,
+    internalToken: config.INTERNAL_TOKEN,
+    limits: { maxFiles: config.MAX_FILES_PER_JOB, maxBytes: config.MAX_BYTES_PER_JOB },
     log,
   }),
 );

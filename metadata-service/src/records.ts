@@ -26,6 +26,7 @@ export function toJobSummary(job: ImportJob): JobSummary {
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
+    owner: job.owner,
   };
 }
 

@@ -5,8 +5,14 @@
  * nothing moves; callers asking at the same moment share one read. Answers are kept serialized
  * (JSON text): a hit costs no stringify either.
  */
+/** A status answer and whose job it is (checked per request: the answer is shared by every caller). */
+export interface StatusAnswer {
+  owner: string | null;
+  body: string;
+}
+
 export interface StatusCache {
-  get(jobId: string, read: () => Promise<string>): Promise<string>;
+  get(jobId: string, read: () => Promise<StatusAnswer>): Promise<StatusAnswer>;
   invalidate(jobId: string): void;
 }
 
@@ -14,7 +20,7 @@ export interface StatusCache {
 const MAX_ENTRIES = 1000;
 
 export function createStatusCache(ttlMs = 1000): StatusCache {
-  const entries = new Map<string, { at: number; answer: Promise<string> }>();
+  const entries = new Map<string, { at: number; answer: Promise<StatusAnswer> }>();
   return {
     get(jobId, read) {
       const key = jobId.toLowerCase();

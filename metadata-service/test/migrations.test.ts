@@ -112,6 +112,8 @@ test('the SQL Server migration exists in Prisma\'s layout and names every table,
     for (const [, table, body] of sql.matchAll(/CREATE TABLE \[dbo\]\.\[(\w+)\] \(\n([\s\S]*?)\n\);/g)) {
       created.set(table!, [...body!.matchAll(/^ {4}\[(\w+)\] /gm)].map((m) => m[1]!));
     }
+    // Columns added by later migrations (Prisma's SQL Server form: ALTER TABLE ... ADD [column] TYPE).
+    for (const [, table, column] of sql.matchAll(/^ALTER TABLE \[dbo\]\.\[(\w+)\] ADD \[(\w+)\] /gm)) created.get(table!)?.push(column!);
     assert.deepEqual(new Map([...created].sort()), new Map([...columns].sort()));
     for (const index of indexes) assert.match(sql, new RegExp(`\\[${index}\\]`), `index ${index}`);
     assert.match(sql, /^BEGIN TRY/);

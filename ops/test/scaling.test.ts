@@ -33,7 +33,8 @@ function composeEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ['metadata-service', 'storage-service', 'import-service', 'worker', 'gateway']) {
     for (const [key, raw] of Object.entries(services[name]!.environment ?? {})) {
-      if (containerOnly.test(key)) continue;
+      // Secrets compose insists on (`${VAR:?message}`): startStack makes its own.
+      if (containerOnly.test(key) || /^\$\{[A-Z0-9_]+:\?/.test(String(raw))) continue;
       const value = String(raw).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
       assert.ok(!(key in env) || env[key] === value, `compose sets ${key} to different values`);
       env[key] = value;
@@ -43,8 +44,8 @@ function composeEnv(): Record<string, string> {
 }
 
 
-const scrape = async (url: string) => {
-  const res = await fetch(`${url}/metrics`);
+const scrape = async (url: string, headers: Record<string, string>) => {
+  const res = await fetch(`${url}/metrics`, { headers });
   assert.equal(res.status, 200, `${url}/metrics`);
   return res.text();
 };
@@ -55,8 +56,8 @@ interface Share {
   files: number;
 }
 
-async function workerShare(w: StackProcess): Promise<Share> {
-  const rows = series(await scrape(w.url), 'drive_import_worker_files_total');
+async function workerShare(w: StackProcess, headers: Record<string, string>): Promise<Share> {
+  const rows = series(await scrape(w.url, headers), 'drive_import_worker_files_total');
   const ids = new Set(rows.map(([l]) => l.worker_id));
   assert.ok(ids.size <= 1 && !ids.has(undefined as unknown as string), `one worker_id per process: ${[...ids].join(', ')}`);
   return { workerId: [...ids][0] ?? '', files: rows.reduce((n, [, v]) => n + v, 0) };
@@ -108,26 +109,26 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
 
     const res = await fetch(`${gateway}/api/import/google-drive`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...stack.adminHeaders },
       body: JSON.stringify({ folder_url: emulator.folderUrl }),
     });
     const accepted = (await res.json()) as { job_id: string; status_url: string };
     assert.equal(res.status, 202, JSON.stringify(accepted));
-    const status = async () => (await (await fetch(`${gateway}${accepted.status_url}`)).json()) as JobStatusResponse;
+    const status = async () => (await (await fetch(`${gateway}${accepted.status_url}`, { headers: stack.adminHeaders })).json()) as JobStatusResponse;
 
     // Scale out to 3 while the first worker copies.
-    await waitFor('the first worker to copy', async () => (await workerShare(first)).files > 0, 60_000, 100);
+    await waitFor('the first worker to copy', async () => (await workerShare(first, stack.internalHeaders)).files > 0, 60_000, 100);
     const [second, third] = await Promise.all([stack.add('worker'), stack.add('worker')]);
-    await waitFor('the new workers to copy', async () => (await workerShare(second!)).files > 0 && (await workerShare(third!)).files > 0, 60_000, 100);
+    await waitFor('the new workers to copy', async () => (await workerShare(second!, stack.internalHeaders)).files > 0 && (await workerShare(third!, stack.internalHeaders)).files > 0, 60_000, 100);
 
     // Scale in: SIGTERM the second worker while it holds batches.
     const stopped = second!;
-    const before = await workerShare(stopped);
+    const before = await workerShare(stopped, stack.internalHeaders);
     const holding = (await copyQueue.getActive()).filter((j) => j.processedBy === before.workerId).map((j) => j.id!);
     const midJob = await status();
     assert.ok(holding.length > 0, 'the stopped worker was mid-batch');
     assert.ok(!TERMINAL_JOB_STATUSES.includes(midJob.status) && midJob.processed < FILES - BATCH_SIZE, `still copying when stopped (${midJob.processed} done)`);
-    const lastScrape = await workerShare(stopped);
+    const lastScrape = await workerShare(stopped, stack.internalHeaders);
     await stopped.stop('SIGTERM');
     assert.equal(stopped.child.exitCode, 0, 'a clean exit after draining');
     // It finished what it held (the grace period is long): those batches are done, by it.
@@ -156,7 +157,7 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
     // Every file exactly once: one row each, stored under its key ...
     const rows: FileListResponse['files'] = [];
     for (let cursor = ''; ; ) {
-      const r = await fetch(`${gateway}/api/import/jobs/${accepted.job_id}/files?per_page=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      const r = await fetch(`${gateway}/api/import/jobs/${accepted.job_id}/files?per_page=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: stack.adminHeaders });
       const body = (await r.json()) as FileListResponse;
       for (const f of body.files) rows.push(f);
       if (!body.next_cursor) break;
@@ -189,7 +190,7 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
     const batches = await copyQueue.getJobs(['completed']);
     assert.equal(batches.length, FILES / BATCH_SIZE);
     for (const b of batches) byWorker.set(b.processedBy!, (byWorker.get(b.processedBy!) ?? 0) + (b.data as { results: unknown[] }).results.length);
-    const [a, c] = await Promise.all([workerShare(first), workerShare(third!)]);
+    const [a, c] = await Promise.all([workerShare(first, stack.internalHeaders), workerShare(third!, stack.internalHeaders)]);
     const ids = [a.workerId, lastScrape.workerId, c.workerId];
     assert.equal(new Set(ids).size, 3, `three distinct worker ids: ${ids.join(', ')}`);
     assert.deepEqual([...byWorker.keys()].sort(), [...ids].sort(), 'only these three finished batches');
@@ -204,19 +205,19 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
 
     // The other services' /metrics: the queues as the import-service sees them, the jobs as recorded.
     const byName = (name: string) => stack.processes.find((p) => p.name === name)!.url;
-    const imports = await scrape(byName('import-service'));
+    const imports = await scrape(byName('import-service'), stack.internalHeaders);
     const depth = Object.fromEntries(series(imports, 'drive_import_queue_jobs').map(([l, v]) => [`${l.queue}/${l.state}`, v]));
     assert.deepEqual(
       [depth['copy/completed'], depth['copy/waiting'], depth['copy/active'], depth['copy/delayed'], depth['copy/failed'], depth['listing/completed']],
       [FILES / BATCH_SIZE, 0, 0, 0, 0, 1],
     );
     assert.ok(series(imports, 'drive_import_import_service_drive_requests_total').some(([l, v]) => l.method === 'list' && v > 0));
-    const meta = await scrape(byName('metadata-service'));
+    const meta = await scrape(byName('metadata-service'), stack.internalHeaders);
     assert.deepEqual(series(meta, 'drive_import_metadata_service_jobs'), [[{ status: 'completed' }, 1]]);
     assert.deepEqual(series(meta, 'drive_import_metadata_service_files_added_total').find(([l]) => l.outcome === 'pending')?.[1], FILES);
     for (const name of ['gateway', 'storage-service'] as const) {
       const url = name === 'gateway' ? gateway : byName(name);
-      assert.match(await scrape(url), /^drive_import_http_request_duration_seconds_count\{service="[a-z-]+",method="GET",route="\/health",status="200"\} \d+$/m);
+      assert.match(await scrape(url, name === 'gateway' ? stack.adminHeaders : stack.internalHeaders), /^drive_import_http_request_duration_seconds_count\{service="[a-z-]+",method="GET",route="\/health",status="200"\} \d+$/m);
     }
   } finally {
     await stack.stop();

@@ -12,6 +12,8 @@ export interface StorageAppDeps {
   drivers: Partial<Record<StorageProvider, StorageDriver>>;
   /** Caching of the store check (default: a write probe at most every 5 s, 2 s per check). */
   health?: HealthOptions;
+  /** INTERNAL_TOKEN (see createServiceApp). */
+  internalToken?: string;
 }
 
 const TtlQuery = z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS);
@@ -48,7 +50,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
 }
 
 export function createStorageApp(deps: StorageAppDeps) {
-  const app = createServiceApp(deps.log);
+  const app = createServiceApp(deps.log, { internalToken: deps.internalToken });
   mountMetrics(app, createServiceMetrics('storage-service'));
 
   const driverFor = (requested: string | undefined): StorageDriver => {

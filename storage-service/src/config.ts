@@ -1,9 +1,10 @@
-import { loadConfig, loggingEnv, portsEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
+import { internalAuthEnv, loadConfig, loggingEnv, portsEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
 import { z } from 'zod';
 
 export const storageServiceEnv = {
   ...loggingEnv,
   ...storageEnv,
+  ...internalAuthEnv,
   STORAGE_SERVICE_PORT: portsEnv.STORAGE_SERVICE_PORT,
   /** Our own address as others reach it: the base of local-store read URLs. */
   STORAGE_SERVICE_URL: serviceUrlsEnv.STORAGE_SERVICE_URL,

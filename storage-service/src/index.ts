@@ -25,7 +25,7 @@ export async function startStorageService(
       localReadBaseUrl: () => (freePort && ownUrl ? ownUrl : config.STORAGE_SERVICE_URL),
     });
   }
-  const app = createStorageApp({ log, defaultProvider: config.STORAGE_PROVIDER, drivers });
+  const app = createStorageApp({ log, defaultProvider: config.STORAGE_PROVIDER, drivers, internalToken: config.INTERNAL_TOKEN });
   const server = await serveApp(app, { port: options.port ?? config.STORAGE_SERVICE_PORT, hostname: options.host ?? config.STORAGE_SERVICE_HOST });
   ownUrl = server.url;
   log.info({ url: server.url, provider: config.STORAGE_PROVIDER, providers: Object.keys(drivers) }, 'storage-service listening');

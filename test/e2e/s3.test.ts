@@ -71,7 +71,7 @@ test('every image lands once in S3 with Drive md5, one row each, no unsafe key',
   }
   assert.deepEqual(storedMd5.sort(), expectedMd5);
 
-  const files = (await (await fetch(`${system.stack.gatewayUrl}/api/import/jobs/${status.job_id}/files?per_page=1000`)).json()) as {
+  const files = (await (await fetch(`${system.stack.gatewayUrl}/api/import/jobs/${status.job_id}/files?per_page=1000`, { headers: system.stack.adminHeaders })).json()) as {
     total: number;
     files: Array<{ status: string; storage_key: string }>;
   };

@@ -53,7 +53,7 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
     async importFolder(folderUrl, destination) {
       const res = await fetch(`${gateway}/api/import/google-drive`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...stack.adminHeaders },
         body: JSON.stringify(destination ? { folder_url: folderUrl, destination } : { folder_url: folderUrl }),
       });
       const accepted = (await res.json()) as { job_id: string; status_url: string; total_images: null };
@@ -61,7 +61,7 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
       return waitFor(
         `job ${accepted.job_id} to finish`,
         async () => {
-          const status = (await (await fetch(`${gateway}${accepted.status_url}`)).json()) as JobStatusResponse;
+          const status = (await (await fetch(`${gateway}${accepted.status_url}`, { headers: stack.adminHeaders })).json()) as JobStatusResponse;
           return TERMINAL_JOB_STATUSES.includes(status.status) ? status : null;
         },
         240_000,

@@ -10,10 +10,12 @@ export interface WorkerAppDeps {
   pingRedis: HealthCheck;
   /** Resolves when the metadata-service answers: without it no batch can be fetched or reported. */
   pingMetadata: HealthCheck;
+  /** INTERNAL_TOKEN (see createServiceApp): /metrics needs it. */
+  internalToken?: string;
 }
 
 export function createWorkerApp(deps: WorkerAppDeps) {
-  const app = createServiceApp(deps.log);
+  const app = createServiceApp(deps.log, { internalToken: deps.internalToken });
   mountMetrics(app, createServiceMetrics('worker', { registry: deps.registry }));
   app.get('/health', (c) => health(c, 'worker', { redis: deps.pingRedis, 'metadata-service': deps.pingMetadata }));
   return app;

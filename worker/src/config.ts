@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { driveEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
+import { driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
 
 export const workerConfigShape = {
   ...loggingEnv,
@@ -7,6 +7,7 @@ export const workerConfigShape = {
   ...driveEnv,
   ...storageEnv,
   ...workerEnv,
+  ...internalAuthEnv,
   WORKER_PORT: portsEnv.WORKER_PORT,
   /** Bind address of /health and /metrics; 0.0.0.0 in containers. */
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),

@@ -38,7 +38,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     apiKey: config.GOOGLE_API_KEY,
     credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS,
   });
-  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL);
+  const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL, { token: config.INTERNAL_TOKEN });
   const metrics = createWorkerMetrics();
   const shutdown = new AbortController();
   // Every file in flight listens on it (through its per-try signal): far more than Node's default 10.
@@ -71,6 +71,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
 
   const app = createWorkerApp({
     log,
+    internalToken: config.INTERNAL_TOKEN,
     registry: metrics.registry,
     pingRedis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
     pingMetadata: () => metadata.call('GET', '/health', { timeoutMs: 1500 }),

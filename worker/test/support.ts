@@ -26,6 +26,7 @@ import { startDriveEmulator, type DriveEmulator, type Faults, type TreeSpec } fr
 import { startMetadataService, type RunningMetadataService } from '@drive-import/metadata-service';
 import {
   deletePrefix,
+  TEST_INTERNAL_TOKEN,
   findOrStartRedis,
   freePort,
   startS3Server,
@@ -88,6 +89,7 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
   const children: ChildProcess[] = [];
 
   const baseEnv: Record<string, string> = {
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     DRIVE_API_ROOT_URL: emulator.url,
@@ -120,7 +122,7 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
     env: (extra = {}) => ({ ...baseEnv, ...extra }),
     config: (extra = {}) => loadWorkerConfig({ ...baseEnv, ...extra }),
     async startMetadata() {
-      env.metadata = await startMetadataService({ databaseUrl: dbUrl, port: metadataPort, log: quietLog, redisUrl: redis.url, queuePrefix: prefix });
+      env.metadata = await startMetadataService({ databaseUrl: dbUrl, port: metadataPort, log: quietLog, redisUrl: redis.url, queuePrefix: prefix, internalToken: TEST_INTERNAL_TOKEN });
     },
     async stopMetadata() {
       await env.metadata?.close();
@@ -171,7 +173,7 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
   return env;
 }
 
-export const metadataClient = (env: TestEnv) => new ServiceClient('metadata-service', env.metadataUrl, 10_000);
+export const metadataClient = (env: TestEnv) => new ServiceClient('metadata-service', env.metadataUrl, { timeoutMs: 10_000, token: TEST_INTERNAL_TOKEN });
 
 /** The rows a listing would send for every image in the emulator's tree. Keys are unique by file id. */
 export function listedFiles(env: TestEnv): ListedFile[] {

@@ -52,6 +52,14 @@ export const serviceUrlsEnv = {
   WORKER_URL: loopbackUrl('worker'),
 };
 
+/**
+ * The services' shared secret: every internal route but /health needs it as a bearer token, and
+ * every caller inside the system sends it. `npm start` generates one; deployments set it from a secret.
+ */
+export const internalAuthEnv = {
+  INTERNAL_TOKEN: z.string().regex(/^[\x21-\x7e]{32,512}$/, 'set a random secret of at least 32 printable characters (e.g. openssl rand -hex 32)'),
+};
+
 export const databaseEnv = {
   DATABASE_URL: z
     .string()

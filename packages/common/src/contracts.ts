@@ -9,6 +9,8 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------------
 export const DriveId = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'not a Google Drive id');
 export const JobId = z.uuid();
+/** An API token's name: who started a job, in lists and the activity log. */
+export const TokenName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'a token name is 1-64 letters, digits and _ . @ - (starting with a letter or digit)');
 /** `<job_id>-b<index>`, also the copy batch's BullMQ job id. */
 export const BatchId = z.string().regex(/^[0-9a-f-]{36}-b\d+$/);
 export const Destination = z.enum(['s3', 'azure', 'local']);
@@ -86,6 +88,8 @@ export const JobSummary = z.object({
   created_at: isoDate,
   started_at: isoDate.nullable(),
   finished_at: isoDate.nullable(),
+  /** The name of the token that started the job (null for jobs from before tokens). */
+  owner: z.string().nullable(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 
@@ -146,8 +150,9 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 // ---------------------------------------------------------------------------------------------
 // import-service internal API (called by the gateway)
 // ---------------------------------------------------------------------------------------------
-/** The gateway forwards the validated public body unchanged: POST /imports -> 202 CreateImportResponse. */
-export const StartImportRequest = CreateImportRequest;
+/** The validated public body plus who asked (the token's name): POST /imports -> 202 CreateImportResponse. */
+export const StartImportRequest = CreateImportRequest.extend({ owner: TokenName.nullable().default(null) });
+export type StartImportRequest = z.infer<typeof StartImportRequest>;
 
 // ---------------------------------------------------------------------------------------------
 // metadata-service internal API (called by import-service and worker)
@@ -159,6 +164,7 @@ export const CreateJobRequest = z.strictObject({
   resource_key: z.string().max(200).nullable().default(null),
   destination: Destination,
   batch_size: z.number().int().min(1).max(1000),
+  owner: TokenName.nullable().default(null),
 });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
@@ -274,3 +280,16 @@ export const ListingJobData = z.object({
   destination: Destination,
 });
 export type ListingJobData = z.infer<typeof ListingJobData>;
+
+// ---------------------------------------------------------------------------------------------
+// API tokens (gateway -> metadata-service)
+// ---------------------------------------------------------------------------------------------
+/** POST /tokens/verify: the sha256 (hex) of a bearer token -> 200 TokenIdentity, or 404 when unknown or revoked. */
+export const VerifyTokenRequest = z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export const TokenIdentity = z.object({ name: TokenName, admin: z.boolean() });
+export type TokenIdentity = z.infer<typeof TokenIdentity>;
+/**
+ * Internal header on job routes of the metadata-service: the job must belong to this token name
+ * (404 otherwise) and lists show only its jobs. The gateway sets it for every non-admin token.
+ */
+export const OWNER_HEADER = 'x-job-owner';

@@ -1,4 +1,5 @@
 /** The pieces every service's Hono app shares: request ids, logging, limits, validation and one error shape. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -46,11 +47,32 @@ export function describeZodError(error: z.ZodError): string {
     .join('; ');
 }
 
+/** Constant-time string equality (hashing first makes the lengths equal, so the length leaks nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The bearer token of a request, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+  return match ? match[1]! : null;
+}
+
+export interface ServiceAppOptions {
+  maxBodyBytes?: number;
+  /**
+   * The shared secret of the services (INTERNAL_TOKEN): when set, every route but `GET /health`
+   * needs `Authorization: Bearer <it>`, so nothing outside the system can call an internal service.
+   */
+  internalToken?: string;
+}
+
 /**
  * A Hono app with request ids (X-Request-Id in and out, in every log line), request logging,
- * secure headers, a body limit and the error shape for everything that goes wrong.
+ * secure headers, a body limit, the internal token check and the error shape for everything that goes wrong.
  */
-export function createServiceApp(log: Logger, options: { maxBodyBytes?: number } = {}) {
+export function createServiceApp(log: Logger, options: ServiceAppOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async (c, next) => {
@@ -64,6 +86,17 @@ export function createServiceApp(log: Logger, options: { maxBodyBytes?: number }
     else c.var.log.debug(line, 'request');
   });
   app.use(secureHeaders());
+  const { internalToken } = options;
+  if (internalToken) {
+    app.use(async (c, next) => {
+      if (c.req.path === '/health' && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
+      const token = bearerToken(c.req.header('authorization'));
+      if (token === null || !safeEqual(token, internalToken)) {
+        return c.json(errorBody('unauthorized', 'this internal service needs Authorization: Bearer <INTERNAL_TOKEN>'), 401);
+      }
+      return next();
+    });
+  }
   app.use(
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 1024 * 1024,

@@ -7,16 +7,31 @@ export interface CallOptions<S extends z.ZodType | undefined> {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
   requestId?: string;
+  /** Extra request headers (e.g. OWNER_HEADER). */
+  headers?: Record<string, string>;
   schema?: S;
   timeoutMs?: number;
 }
 
+export interface ServiceClientOptions {
+  /** INTERNAL_TOKEN: sent as `Authorization: Bearer` on every call. */
+  token?: string;
+  /** Per-call bound unless a call sets its own (default 30 s). */
+  timeoutMs?: number;
+}
+
 export class ServiceClient {
+  private readonly defaultTimeoutMs: number;
+  private readonly authorization: string | undefined;
+
   constructor(
     readonly service: string,
     readonly baseUrl: string,
-    private readonly defaultTimeoutMs = 30_000,
-  ) {}
+    options: ServiceClientOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.timeoutMs ?? 30_000;
+    this.authorization = options.token ? `Bearer ${options.token}` : undefined;
+  }
 
   /**
    * A 4xx from the service comes back as the same AppError (its code and message pass through);
@@ -50,9 +65,10 @@ export class ServiceClient {
   async raw(method: string, path: string, options: Omit<CallOptions<undefined>, 'schema'> = {}): Promise<string> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.requestId) headers['x-request-id'] = options.requestId;
+    if (this.authorization) headers.authorization = this.authorization;
     let status: number;
     let text: string;
     try {

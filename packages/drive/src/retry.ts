@@ -1,31 +1,57 @@
 /**
+ * The longest wait a server's Retry-After can impose (5 minutes): a hostile or broken server cannot
+ * park a worker for days, and no wait comes near Node's timer limit (2^31-1 ms, beyond which a
+ * setTimeout fires at once).
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** The longest delay setTimeout honours; anything longer fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The one clamp for every Retry-After-style wait (Drive, the stores, any server): a finite,
+ * non-negative whole number of ms, at most MAX_RETRY_AFTER_MS; null when there is none.
+ */
+export function capRetryAfterMs(ms: number | null | undefined): number | null {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return null;
+  return Math.ceil(Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)));
+}
+
+/**
  * Exponential backoff with full jitter, as Google advises for Drive (1 s, 2 s, 4 s ... capped) and
- * rclone does (1 s -> 16 s). A server's Retry-After wins when it asks for longer.
+ * rclone does (1 s -> 16 s). A server's Retry-After wins when it asks for longer (capped, see capRetryAfterMs).
  */
 export function backoffDelay(attempt: number, options: { baseMs?: number; maxMs?: number; retryAfterMs?: number | null } = {}): number {
   const base = options.baseMs ?? 1000;
   const max = options.maxMs ?? 16_000;
   const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
   const jittered = exp / 2 + Math.random() * (exp / 2);
-  return Math.max(jittered, options.retryAfterMs ?? 0);
+  return Math.min(MAX_TIMER_MS, Math.max(jittered, capRetryAfterMs(options.retryAfterMs) ?? 0));
 }
 
-/** Retry-After is seconds or an HTTP date; null when absent or unreadable. */
+const DELTA_SECONDS = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/**
+ * Retry-After is delta-seconds or an HTTP date; null when absent or unreadable. Capped at
+ * MAX_RETRY_AFTER_MS: `Retry-After: 99999999999` or a date in the year 3000 both mean 5 minutes.
+ */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | null {
   if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  // Digits only: Number() would also take "0x10" or "1e3", and Date.parse("5") is the year 2005.
+  if (DELTA_SECONDS.test(value)) return capRetryAfterMs(Number(value) * 1000);
+  // An HTTP date names its weekday/month: without a letter it is no date.
+  if (!/[A-Za-z]/.test(value)) return null;
   const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
+  return Number.isNaN(at) ? null : capRetryAfterMs(at - now);
 }
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    // Clamped: a longer delay would overflow the timer and fire at once.
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
     const onAbort = () => {
       clearTimeout(t);
       reject(signal?.reason);

@@ -1,7 +1,7 @@
 /** retryWithBackoff: the one retry loop, with real timers kept to a few milliseconds. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, retryWithBackoff } from '../src/index.ts';
+import { backoffDelay, capRetryAfterMs, classifyDriveError, MAX_RETRY_AFTER_MS, parseRetryAfter, retryWithBackoff, sleep } from '../src/index.ts';
 
 const failing = (times: number, err: (n: number) => Error = (n) => new Error(`try ${n}`)) => {
   const tries: number[] = [];
@@ -107,5 +107,64 @@ describe('backoffDelay', () => {
       assert.ok(capped >= 500 && capped <= 1000, `capped: ${capped}`);
     }
     assert.equal(backoffDelay(1, { baseMs: 10, retryAfterMs: 5000 }), 5000);
+  });
+});
+
+describe('Retry-After is capped at 5 minutes and never overflows a timer', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+
+  it('parseRetryAfter: seconds and HTTP dates, capped; junk is null', () => {
+    assert.equal(MAX_RETRY_AFTER_MS, 300_000);
+    assert.equal(parseRetryAfter('7', now), 7000);
+    assert.equal(parseRetryAfter('1.5', now), 1500);
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now), 0, 'a past date: go now');
+    // Hostile values: every one at most 5 minutes.
+    for (const value of ['99999999999', '300', '301', '9'.repeat(400), 'Fri, 31 Dec 9999 23:59:59 GMT', 'Sat, 01 Jan 3000 00:00:00 GMT']) {
+      const ms = parseRetryAfter(value, now);
+      assert.ok(ms !== null && ms <= MAX_RETRY_AFTER_MS && ms >= 0, `${value.slice(0, 40)}: ${ms}`);
+    }
+    assert.equal(parseRetryAfter('99999999999', now), MAX_RETRY_AFTER_MS);
+    assert.equal(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now), MAX_RETRY_AFTER_MS);
+    for (const junk of ['', 'soon', '-5', '0x10', '1e9', 'NaN', 'Infinity']) assert.equal(parseRetryAfter(junk, now), null, junk);
+    // Plain digits are seconds, never a year (Date.parse('2030') is a date).
+    assert.equal(parseRetryAfter('2030', now), MAX_RETRY_AFTER_MS);
+    assert.equal(parseRetryAfter('5', now), 5000);
+  });
+
+  it('capRetryAfterMs is the one clamp', () => {
+    assert.equal(capRetryAfterMs(null), null);
+    assert.equal(capRetryAfterMs(undefined), null);
+    assert.equal(capRetryAfterMs(Number.NaN), null);
+    assert.equal(capRetryAfterMs(-10), 0);
+    assert.equal(capRetryAfterMs(1234.2), 1235);
+    assert.equal(capRetryAfterMs(Number.POSITIVE_INFINITY), MAX_RETRY_AFTER_MS);
+    assert.equal(capRetryAfterMs(2 ** 40), MAX_RETRY_AFTER_MS);
+  });
+
+  it('backoffDelay never waits longer than the cap for a huge Retry-After', () => {
+    assert.equal(backoffDelay(1, { baseMs: 10, retryAfterMs: 99_999_999_999_000 }), MAX_RETRY_AFTER_MS);
+    assert.equal(backoffDelay(1, { baseMs: 10, retryAfterMs: Number.POSITIVE_INFINITY }), MAX_RETRY_AFTER_MS);
+    assert.ok(backoffDelay(1, { baseMs: 10, retryAfterMs: Number.NaN }) <= 10);
+  });
+
+  it('a Drive 429 with Retry-After: 99999999999 waits 5 minutes, not days (nor 1 ms after a timer overflow)', () => {
+    const failure = classifyDriveError({ response: { status: 429, headers: { 'retry-after': '99999999999' } }, message: 'quota' });
+    assert.equal(failure.retryAfterMs, MAX_RETRY_AFTER_MS);
+    const dated = classifyDriveError({ response: { status: 429, headers: new Headers({ 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }) } });
+    assert.equal(dated.retryAfterMs, MAX_RETRY_AFTER_MS);
+  });
+
+  it('sleep() clamps an overflowing delay instead of firing at once', async () => {
+    const controller = new AbortController();
+    let settled = false;
+    const waiting = sleep(2 ** 40, controller.signal).then(
+      () => (settled = true),
+      () => 'aborted',
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(settled, false, 'an overflowed timer would have fired after 1 ms');
+    controller.abort(new Error('stop'));
+    assert.equal(await waiting, 'aborted');
   });
 });

@@ -1,3 +1,4 @@
 export * from './ports.ts';
 export * from './redis.ts';
 export * from './stack.ts';
+export * from './secrets.ts';

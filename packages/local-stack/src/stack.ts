@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { DEFAULT_PORTS } from '@drive-import/common';
 import { freePort, waitFor } from './ports.ts';
+import { randomSecret } from './secrets.ts';
 
 /** In start order: each one's dependencies come up before it. */
 export const SERVICES = [
@@ -34,6 +35,10 @@ export interface Stack {
   /** The env every service got, with ports and URLs filled in. */
   env: NodeJS.ProcessEnv;
   gatewayUrl: string;
+  /** `Authorization: Bearer <ADMIN_TOKEN>` for the gateway's API. */
+  adminHeaders: { authorization: string };
+  /** `Authorization: Bearer <INTERNAL_TOKEN>` for a service's own routes (/metrics of a worker). */
+  internalHeaders: { authorization: string };
   processes: StackProcess[];
   /** Start one more process of a service (e.g. another worker) on a free port. */
   add(name: ServiceName, extraEnv?: NodeJS.ProcessEnv): Promise<StackProcess>;
@@ -68,6 +73,10 @@ export interface RestartPolicy {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const env: NodeJS.ProcessEnv = { ...options.env };
+  // The services' shared secret: every stack has one (npm start passes the one it keeps in .data/).
+  env.INTERNAL_TOKEN ||= randomSecret();
+  // An admin API token, so whoever started the stack (a test, a benchmark) can call it.
+  env.ADMIN_TOKEN ||= randomSecret();
   const wanted = options.services ?? SERVICES.map((s) => s.name);
   for (const s of SERVICES) {
     const port = options.freePorts ? await freePort() : Number(env[s.portVar] ?? DEFAULT_PORTS[s.name]);
@@ -148,6 +157,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const stack: Stack = {
     env,
     gatewayUrl: `http://127.0.0.1:${env.GATEWAY_PORT}`,
+    adminHeaders: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    internalHeaders: { authorization: `Bearer ${env.INTERNAL_TOKEN}` },
     processes,
     add: async (name, extraEnv = {}) => {
       const spec = SERVICES.find((s) => s.name === name)!;

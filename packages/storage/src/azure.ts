@@ -7,8 +7,10 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { ConfigError } from '@drive-import/common';
-import { assertSafeKey } from './keys.ts';
+import { StorageUsageError } from './errors.ts';
+import { assertKeyInPrefix, assertSafeKey, normalizeKeyPrefix } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
+import { publicUrl, redactSecrets, secretsOf } from './redact.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
@@ -28,8 +30,10 @@ const unquote = (etag: string | undefined): string | null => (etag ? etag.replac
 export class AzureDriver implements StorageDriver {
   readonly provider = 'azure' as const;
   readonly container: ContainerClient;
-  readonly #probePrefix: string;
+  /** STORAGE_KEY_PREFIX, normalized: every key must lie under it. */
+  readonly keyPrefix: string;
   readonly #where: string;
+  readonly #secrets: string[];
   #ready: Promise<void> | null = null;
 
   constructor(config: StorageConfig) {
@@ -49,8 +53,16 @@ export class AzureDriver implements StorageDriver {
       );
     }
     this.container = service.getContainerClient(config.AZURE_STORAGE_CONTAINER_NAME);
-    this.#probePrefix = config.STORAGE_KEY_PREFIX;
-    this.#where = `container ${config.AZURE_STORAGE_CONTAINER_NAME} at ${service.url}`;
+    this.keyPrefix = normalizeKeyPrefix(config.STORAGE_KEY_PREFIX);
+    // service.url carries the SAS of a SAS connection string: name the place without its query.
+    this.#where = `container ${config.AZURE_STORAGE_CONTAINER_NAME} at ${publicUrl(service.url)}`;
+    this.#secrets = secretsOf(config);
+  }
+
+  /** A safe key under the prefix, or an InvalidKeyError before anything is sent. */
+  #check(key: string): void {
+    assertSafeKey(key);
+    assertKeyInPrefix(key, this.keyPrefix);
   }
 
   /**
@@ -74,7 +86,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async put(input: PutInput): Promise<PutResult> {
-    assertSafeKey(input.key);
+    this.#check(input.key);
     await this.#ensureContainer();
     const blob = this.#blob(input.key);
     const body: VerifiedBody = verifiedBody(input);
@@ -111,7 +123,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
-    assertSafeKey(key);
+    this.#check(key);
     try {
       return objectInfo(key, await this.#blob(key).getProperties());
     } catch (err) {
@@ -121,7 +133,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
-    assertSafeKey(key);
+    this.#check(key);
     try {
       const d = await this.#blob(key).download(0);
       if (!d.readableStreamBody) throw new Error('Azure download returned no Node stream');
@@ -143,16 +155,22 @@ export class AzureDriver implements StorageDriver {
   }
 
   async delete(key: string): Promise<boolean> {
-    assertSafeKey(key);
+    this.#check(key);
     const out = await this.#blob(key).deleteIfExists();
     return out.succeeded;
   }
 
   async readUrl(key: string, ttlSeconds?: number): Promise<string> {
-    assertSafeKey(key);
+    this.#check(key);
     const ttl = urlTtl(ttlSeconds);
+    const blob = this.#blob(key);
+    // With a SAS connection string there is no key to sign with, and the blob URL would hand out
+    // the deployment's own SAS: refuse instead.
+    if (!(blob.credential instanceof StorageSharedKeyCredential)) {
+      throw new StorageUsageError('Azure read URLs need an account key (AccountKey in the connection string, or AZURE_STORAGE_ACCOUNT_KEY)');
+    }
     // Read-only SAS signed with the account key; starts a little in the past for clock skew.
-    return this.#blob(key).generateSasUrl({
+    return blob.generateSasUrl({
       permissions: BlobSASPermissions.parse('r'),
       startsOn: new Date(Date.now() - 5 * 60_000),
       expiresOn: new Date(Date.now() + ttl * 1000),
@@ -163,9 +181,10 @@ export class AzureDriver implements StorageDriver {
     try {
       await this.#ensureContainer();
     } catch (err) {
-      throw new Error(`azure store not reachable (${this.#where}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(redactSecrets(`azure store not reachable (${this.#where}): ${reason}`, this.#secrets), { cause: err });
     }
-    await probe(this, this.#probePrefix, this.#where);
+    await probe(this, this.keyPrefix, this.#where, this.#secrets);
   }
 
   async close(): Promise<void> {

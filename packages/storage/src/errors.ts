@@ -10,6 +10,17 @@ export class InvalidKeyError extends Error {
   }
 }
 
+/** A key outside STORAGE_KEY_PREFIX: this deployment may not touch it (an InvalidKeyError, so never retried). */
+export class KeyOutsidePrefixError extends InvalidKeyError {
+  override name = 'KeyOutsidePrefixError';
+  constructor(
+    key: string,
+    readonly prefix: string,
+  ) {
+    super(key, `outside STORAGE_KEY_PREFIX ${JSON.stringify(prefix)}`);
+  }
+}
+
 /** The received bytes are not the ones Drive announced: nothing was stored under the key. */
 export class ChecksumMismatchError extends Error {
   override name = 'ChecksumMismatchError';

@@ -6,11 +6,13 @@ import type { DriverOptions, StorageConfig, StorageDriver, StorageProvider } fro
 
 export * from './types.ts';
 export * from './errors.ts';
-export { assertSafeKey, encodeKeyPath } from './keys.ts';
+export { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } from './keys.ts';
+export { readUrlSignature, urlSigningKey, verifyReadUrl, type ReadUrlVerdict } from './signing.ts';
+export { publicUrl, redactSecrets, secretsOf } from './redact.ts';
 export { VerifyingStream, verifiedBody, normalizeMd5, type Expected, type VerifiedBody } from './verify.ts';
 export { S3Driver, S3_SINGLE_PUT_CUTOFF, s3ClientConfig } from './s3.ts';
 export { AzureDriver } from './azure.ts';
-export { LocalDriver, LOCAL_META_DIR } from './local.ts';
+export { LocalDriver, LOCAL_META_DIR, LOCAL_TMP_MAX_AGE_MS } from './local.ts';
 
 /** Throws a ConfigError naming the missing settings (e.g. S3_BUCKET) when the provider is not configured. */
 export function createStorageDriver(provider: StorageProvider, config: StorageConfig, options: DriverOptions = {}): StorageDriver {

@@ -1,5 +1,5 @@
-import { MAX_KEY_BYTES } from '@drive-import/common';
-import { InvalidKeyError } from './errors.ts';
+import { MAX_KEY_BYTES, sanitizeSegment } from '@drive-import/common';
+import { InvalidKeyError, KeyOutsidePrefixError } from './errors.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -21,3 +21,24 @@ export function assertSafeKey(key: string): void {
 
 /** `a/b c/d.jpg` -> `a/b%20c/d.jpg`: each segment encoded, slashes kept (for URLs and routes). */
 export const encodeKeyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * STORAGE_KEY_PREFIX as keys carry it: segments without empty ones, each as objectKey() writes it
+ * (`/imports/` -> `imports`). '' means the whole bucket, container or directory.
+ */
+export const normalizeKeyPrefix = (prefix: string) =>
+  prefix
+    .split('/')
+    .filter(Boolean)
+    .map((s) => sanitizeSegment(s))
+    .join('/');
+
+/**
+ * Every driver calls this (after assertSafeKey) before touching its store: the key must lie UNDER the
+ * normalized prefix, segment-wise (`drive-import/a.jpg` is inside `drive-import`, `drive-importX/a.jpg`
+ * and `drive-import` itself are not). An empty prefix allows every key.
+ */
+export function assertKeyInPrefix(key: string, prefix: string): void {
+  if (prefix === '') return;
+  if (!key.startsWith(`${prefix}/`)) throw new KeyOutsidePrefixError(key, prefix);
+}

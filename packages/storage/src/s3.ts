@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertSafeKey, encodeKeyPath } from './keys.ts';
+import { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
+import { publicUrl, secretsOf } from './redact.ts';
 import { ConfigError } from '@drive-import/common';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
@@ -62,19 +63,28 @@ export class S3Driver implements StorageDriver {
   readonly provider = 's3' as const;
   readonly bucket: string;
   readonly client: S3Client;
-  readonly #probePrefix: string;
+  /** STORAGE_KEY_PREFIX, normalized: every key must lie under it. */
+  readonly keyPrefix: string;
   readonly #where: string;
+  readonly #secrets: string[];
 
   constructor(config: StorageConfig) {
     if (!config.S3_BUCKET) throw new ConfigError('S3 storage is not configured: set S3_BUCKET (and S3_REGION, credentials, S3_ENDPOINT for S3-compatible servers)');
     this.bucket = config.S3_BUCKET;
     this.client = new S3Client(s3ClientConfig(config));
-    this.#probePrefix = config.STORAGE_KEY_PREFIX;
-    this.#where = `bucket ${this.bucket} at ${config.S3_ENDPOINT ?? `AWS ${config.S3_REGION}`}`;
+    this.keyPrefix = normalizeKeyPrefix(config.STORAGE_KEY_PREFIX);
+    this.#where = `bucket ${this.bucket} at ${config.S3_ENDPOINT ? publicUrl(config.S3_ENDPOINT) : `AWS ${config.S3_REGION}`}`;
+    this.#secrets = secretsOf(config);
+  }
+
+  /** A safe key under the prefix, or an InvalidKeyError before anything is sent. */
+  #check(key: string): void {
+    assertSafeKey(key);
+    assertKeyInPrefix(key, this.keyPrefix);
   }
 
   async put(input: PutInput): Promise<PutResult> {
-    assertSafeKey(input.key);
+    this.#check(input.key);
     const body: VerifiedBody = verifiedBody(input);
     const base = {
       Bucket: this.bucket,
@@ -129,7 +139,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
-    assertSafeKey(key);
+    this.#check(key);
     try {
       return objectInfo(key, await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
     } catch (err) {
@@ -139,7 +149,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
-    assertSafeKey(key);
+    this.#check(key);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
@@ -158,12 +168,12 @@ export class S3Driver implements StorageDriver {
   }
 
   async readUrl(key: string, ttlSeconds?: number): Promise<string> {
-    assertSafeKey(key);
+    this.#check(key);
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
   }
 
   async check(): Promise<void> {
-    await probe(this, this.#probePrefix, this.#where);
+    await probe(this, this.keyPrefix, this.#where, this.#secrets);
   }
 
   async close(): Promise<void> {

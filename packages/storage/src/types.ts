@@ -52,8 +52,15 @@ export interface StorageDriver {
 export interface DriverOptions {
   /** Base URL of the route that serves local objects (`<base>/objects/<key>`); a function when only known after listen. */
   localReadBaseUrl?: string | (() => string);
+  /**
+   * The secret local read URLs are signed with (INTERNAL_TOKEN; a key is derived from it, see
+   * signing.ts): the storage-service serves `/objects/<key>?expires=&signature=` without a token.
+   * Without it the local driver gives no read URLs.
+   */
+  urlSigningSecret?: string;
 }
 
-export const DEFAULT_URL_TTL_SECONDS = 3600;
+/** Presigned S3 URLs, Azure SAS URLs and signed local URLs live 15 minutes unless asked otherwise. */
+export const DEFAULT_URL_TTL_SECONDS = 15 * 60;
 /** S3 presigned URLs stop at 7 days; the same bound keeps Azure SAS and callers consistent. */
 export const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;

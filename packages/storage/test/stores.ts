@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig, storageEnv } from '@drive-import/common';
 import { freePort, startAzurite, startS3Server, tempDir, uniqueName } from '@drive-import/testing';
-import { createStorageDriver, type StorageConfig, type StorageDriver, type StorageProvider } from '../src/index.ts';
+import { createStorageDriver, type StorageConfig, type StorageDriver, type StorageProvider, urlSigningKey, verifyReadUrl } from '../src/index.ts';
+
+/** What the storage-service signs local read URLs with (INTERNAL_TOKEN in a deployment). */
+export const URL_SIGNING_SECRET = 'test-url-signing-secret-0123456789abcdef';
 
 export interface StoreHarness {
   provider: StorageProvider;
@@ -25,13 +28,21 @@ async function closedPort(): Promise<number> {
 }
 
 /**
- * What local read URLs point at, in miniature: `GET /objects/<encoded key>` streams the object (the
- * storage-service's real route is tested in storage-service/test/app.test.ts).
+ * What local read URLs point at, in miniature: `GET /objects/<encoded key>?expires=&signature=` streams
+ * the object when the signature is good, 403 otherwise (the storage-service's real route is tested in
+ * storage-service/test/app.test.ts).
  */
 async function serveObjects(driver: StorageDriver): Promise<{ url: string; close(): Promise<void> }> {
+  const signingKey = urlSigningKey(URL_SIGNING_SECRET);
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const found = path.startsWith('/objects/') ? driver.get(decodeURIComponent(path.slice('/objects/'.length))) : Promise.resolve(null);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const key = path.startsWith('/objects/') ? decodeURIComponent(path.slice('/objects/'.length)) : null;
+    if (key !== null && verifyReadUrl(signingKey, key, url.searchParams.get('expires') ?? undefined, url.searchParams.get('signature') ?? undefined) !== 'ok') {
+      res.writeHead(403).end();
+      return;
+    }
+    const found = key !== null ? driver.get(key) : Promise.resolve(null);
     found.then(
       (object) => {
         if (!object) return res.writeHead(404).end();
@@ -110,7 +121,7 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
   const server = await serveObjects(createStorageDriver('local', config));
   const notADir = join(dir.path, 'a-file');
   await writeFile(notADir, 'x');
-  const driver = createStorageDriver('local', config, { localReadBaseUrl: server.url });
+  const driver = createStorageDriver('local', config, { localReadBaseUrl: server.url, urlSigningSecret: URL_SIGNING_SECRET });
   return {
     provider,
     config,

@@ -4,3 +4,4 @@ export * from './temp.ts';
 export * from './redis.ts';
 export * from './object-stores.ts';
 export * from './metrics.ts';
+export * from './secrets.ts';
