@@ -28,6 +28,7 @@ import { createStatusCache } from './status-cache.ts';
 import { addFiles, type JobLimits } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 import { verifyTokenHash } from './tokens.ts';
+import { storedObjectRoute } from './stored-objects.ts';
 
 /** The token name a non-admin caller is limited to (the gateway's OWNER_HEADER), or undefined for all jobs. */
 const ownerOf = (c: Context) => c.req.header(OWNER_HEADER) || undefined;
@@ -82,6 +83,8 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
   mountMetrics(app, metrics);
 
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
+  // The storage-service asks before it deletes an object: only keys the catalog knows are deleted.
+  app.get('/stored-objects', storedObjectRoute(db));
 
   app.post('/tokens/verify', validate('json', VerifyTokenRequest), async (c) => c.json(await verifyTokenHash(db, c.req.valid('json').hash)));
   app.post('/jobs', validate('json', CreateJobRequest), async (c) => c.json(await createJob(db, c.req.valid('json')), 201));

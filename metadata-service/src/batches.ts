@@ -1,5 +1,5 @@
 /** Copy batches: what a worker copies, listing completion, and the workers' results. */
-import { AppError, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
+import { AppError, scrubSecrets, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
@@ -95,7 +95,7 @@ async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outc
   const values = (o: Outcome) => [
     o.result.status,
     o.result.attempts,
-    o.result.status === 'failed' ? (o.result.error ?? 'copy failed') : null,
+    o.result.status === 'failed' ? scrubSecrets(o.result.error ?? 'copy failed') : null,
     o.result.etag,
     o.result.md5,
     o.result.status === 'stored' ? o.bytes : null,

@@ -11,6 +11,7 @@ import {
   type JobStatusResponse,
   type JobSummary,
   type JobListQuery,
+  scrubSecrets,
   TERMINAL_JOB_STATUSES,
   type JobStatus,
   type UpdateJobRequest,
@@ -72,7 +73,7 @@ export async function updateJob(db: Db, id: string, body: UpdateJobRequest): Pro
     }
     return tx.importJob.update({
       where: { id: job.id },
-      data: { status: body.status, finishedAt: now, error: body.error ?? job.error, startedAt: job.startedAt ?? now },
+      data: { status: body.status, finishedAt: now, error: body.error ? scrubSecrets(body.error) : job.error, startedAt: job.startedAt ?? now },
     });
   });
   return toJobSummary(job);

@@ -1,7 +1,8 @@
 /** The stored_objects table: what each key of each destination holds now (see the Prisma schema). */
 import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
 import { chunks } from './chunks.ts';
-import type { Logger } from '@drive-import/common';
+import { badRequest, describeZodError, type Logger, notFound, StoredObjectQuery, type StoredObjectResponse } from '@drive-import/common';
 import type { Db, Tx } from './db.ts';
 
 export const keyHash = (storageKey: string) => createHash('sha256').update(storageKey).digest('hex');
@@ -55,4 +56,30 @@ export async function backfillStoredObjects(db: Db, log?: Logger): Promise<numbe
   }
   if (total > 0) log?.info({ files: total }, 'stored_objects filled from the files already in the store');
   return total;
+}
+
+/** What the catalog says `key` of `destination` holds now, or null when it knows no such object. */
+export async function findStoredObject(db: Db, destination: StoredObjectResponse['destination'], key: string): Promise<StoredObjectResponse | null> {
+  const row = await db.read.storedObject.findUnique({ where: { destination_keyHash: { destination, keyHash: keyHash(key) } } });
+  // The hash is the index; the key itself must match too.
+  if (!row || row.storageKey !== key) return null;
+  return {
+    destination,
+    key: row.storageKey,
+    md5: row.md5,
+    size: row.size === null ? null : Number(row.size),
+    job_id: row.jobId,
+    drive_id: row.driveId,
+  };
+}
+
+/** GET /stored-objects?destination=&key= (StoredObjectQuery) -> 200 StoredObjectResponse, or 404 stored_object_not_found. */
+export function storedObjectRoute(db: Db) {
+  return async (c: Context) => {
+    const query = StoredObjectQuery.safeParse(c.req.query());
+    if (!query.success) throw badRequest(describeZodError(query.error));
+    const found = await findStoredObject(db, query.data.destination, query.data.key);
+    if (!found) throw notFound(`the catalog has no stored object ${JSON.stringify(query.data.key)} in ${query.data.destination}`, 'stored_object_not_found');
+    return c.json(found satisfies StoredObjectResponse);
+  };
 }

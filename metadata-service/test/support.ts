@@ -10,6 +10,7 @@ import { deletePrefix, findOrStartRedis, tempDir, uniqueName } from '@drive-impo
 import { createMetadataApp } from '../src/app.ts';
 import { type Db, openDb } from '../src/db.ts';
 import { type BatchDispatcher, createBatchDispatcher } from '../src/dispatch.ts';
+import type { JobLimits } from '../src/files.ts';
 
 export interface TestService {
   db: Db;
@@ -22,7 +23,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function freshService(): Promise<TestService> {
+export async function freshService(options: { limits?: JobLimits } = {}): Promise<TestService> {
   const dir = await tempDir('metadata-test');
   const url = `file:${join(dir.path, 'test.db')}`;
   const db = await openDb(url);
@@ -31,7 +32,7 @@ export async function freshService(): Promise<TestService> {
   const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(redis.url), prefix });
   const log = createLogger('metadata-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const dispatcher = createBatchDispatcher(db, copyQueue, log);
-  const app = createMetadataApp({ db, log, dispatcher });
+  const app = createMetadataApp({ db, log, dispatcher, limits: options.limits });
   return {
     db,
     url,

@@ -1,49 +1,202 @@
-/** The storage-service's /health writes a probe object at most once per TTL, never once per call. */
+/**
+ * The storage-service's store probe runs on a timer: a /health call never writes an object, and
+ * /health never shows a store secret (a SAS connection string against a real Azurite).
+ */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it, test } from 'node:test';
+import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createLogger } from '@drive-import/common';
-import { createStorageApp, type StorageAppDeps } from '../src/app.ts';
+import { createStorageDriver, type PutInput, secretsOf, type StorageDriver } from '@drive-import/storage';
+import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteHandle, freePort, startAzurite, TEST_INTERNAL_TOKEN, tempDir, uniqueName, waitFor } from '@drive-import/testing';
+import { createStorageApp, createStoreHealth, loadStorageServiceConfig, type StorageAppDeps, type StoredObjectCatalog } from '../src/index.ts';
 
 const log = createLogger('storage-health-test', 'silent');
+const noCatalog: StoredObjectCatalog = { find: async () => null };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A store whose check() is the write probe: put then delete, counted. */
+/** A store whose check() is the write probe: put then delete, counted; `failing` makes it throw. */
 function countingStore() {
   const counts = { writes: 0, deletes: 0 };
+  const state = { failing: null as string | null, hang: false };
   const driver = {
     provider: 'local',
     async put() {
       counts.writes++;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(5);
     },
     async delete() {
       counts.deletes++;
       return true;
     },
     async check() {
+      if (state.hang) await new Promise(() => {});
       await this.put();
       await this.delete();
+      if (state.failing) throw new Error(state.failing);
     },
   };
-  return { counts, driver: driver as unknown as NonNullable<StorageAppDeps['drivers']['local']> };
+  return { counts, state, driver: driver as unknown as NonNullable<StorageAppDeps['drivers']['local']> };
 }
 
-test('200 concurrent /health calls: all 200, one probe write', async () => {
+test('N /health calls write nothing: the one probe at start is all, until the timer says so', async () => {
   const { counts, driver } = countingStore();
-  const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: driver } });
-  const answers = await Promise.all(Array.from({ length: 200 }, () => app.request('/health')));
-  assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
-  assert.deepEqual(((await answers[0]!.json()) as { checks: unknown }).checks, { store_local: 'ok' });
-  assert.equal(counts.writes, 1);
-  // Later calls within the TTL reuse the answer.
-  for (let i = 0; i < 20; i++) assert.equal((await app.request('/health')).status, 200);
-  assert.equal(counts.writes, 1);
+  const storeHealth = createStoreHealth(() => driver.check(), { intervalMs: 60_000 });
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: driver }, catalog: noCatalog, storeHealth });
+    // The probe at start (before any request).
+    await waitFor('the start-up probe', async () => counts.deletes === 1);
+    const writesAtStart = counts.writes;
+    assert.equal(writesAtStart, 1);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => app.request('/health')));
+    assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
+    assert.deepEqual(((await answers[0]!.json()) as { checks: unknown }).checks, { store_local: 'ok' });
+    for (let i = 0; i < 50; i++) assert.equal((await app.request('/health')).status, 200);
+    assert.equal(counts.writes - writesAtStart, 0, '/health calls wrote probe objects');
+  } finally {
+    storeHealth.stop();
+  }
 });
 
-test('after the TTL the store is probed again (once)', async () => {
-  const { counts, driver } = countingStore();
-  const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: driver }, health: { ttlMs: 50 } });
-  await app.request('/health');
-  await new Promise((r) => setTimeout(r, 80));
-  await Promise.all(Array.from({ length: 50 }, () => app.request('/health')));
-  assert.equal(counts.writes, 2);
+test('with a real local store: 300 /health calls put no object', async () => {
+  const dir = await tempDir('storage-health');
+  const root = join(dir.path, 'objects');
+  const local = createStorageDriver('local', loadStorageServiceConfig({ INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, LOCAL_STORAGE_DIR: root }));
+  const puts: string[] = [];
+  const realPut = local.put.bind(local);
+  local.put = (input: PutInput) => {
+    puts.push(input.key);
+    return realPut(input);
+  };
+  const storeHealth = createStoreHealth(() => local.check(), { intervalMs: 60_000 });
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local }, catalog: noCatalog, storeHealth, internalToken: TEST_INTERNAL_TOKEN });
+    assert.equal((await app.request('/health')).status, 200);
+    assert.equal(puts.length, 1, 'the start-up probe');
+    await Promise.all(Array.from({ length: 300 }, () => app.request('/health')));
+    assert.equal(puts.length, 1);
+    assert.deepEqual(await readdir(join(root, 'drive-import')), [], 'the probe object was removed, nothing else written');
+  } finally {
+    storeHealth.stop();
+    await dir.cleanup();
+  }
+});
+
+test('the timer probes again every interval, and /health reports the latest answer', async () => {
+  const { counts, state, driver } = countingStore();
+  const storeHealth = createStoreHealth(() => driver.check(), { intervalMs: 40 });
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: driver }, catalog: noCatalog, storeHealth });
+    assert.equal((await app.request('/health')).status, 200);
+    await waitFor('three more probes', async () => counts.writes >= 4);
+    state.failing = 'disk full';
+    const degraded = await waitFor('the failure to show', async () => {
+      const res = await app.request('/health');
+      return res.status === 503 ? ((await res.json()) as { checks: Record<string, string> }) : null;
+    });
+    assert.deepEqual(degraded.checks, { store_local: 'disk full' });
+    state.failing = null;
+    await waitFor('the recovery to show', async () => (await app.request('/health')).status === 200);
+  } finally {
+    storeHealth.stop();
+  }
+  const after = counts.writes;
+  await sleep(120);
+  assert.equal(counts.writes, after, 'stop() ends the probing');
+});
+
+test('a hung store: /health says so after the timeout, and probes never pile up', async () => {
+  const { counts, state, driver } = countingStore();
+  state.hang = true;
+  const storeHealth = createStoreHealth(() => driver.check(), { intervalMs: 20, timeoutMs: 50 });
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: driver }, catalog: noCatalog, storeHealth });
+    const res = await app.request('/health');
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { checks: Record<string, string> }).checks.store_local ?? '', /timed out after 50 ms/);
+    await sleep(150);
+    assert.equal(counts.writes, 0, 'the hung probe is still the only one');
+  } finally {
+    storeHealth.stop();
+  }
+});
+
+describe('no store secret in /health or an error answer (Azure SAS connection string, Azurite)', () => {
+  let azurite: AzuriteHandle;
+  before(async () => {
+    azurite = await startAzurite();
+  });
+  after(() => azurite?.stop());
+
+  const sas = (permissions: string) =>
+    generateAccountSASQueryParameters(
+      {
+        permissions: AccountSASPermissions.parse(permissions),
+        services: AccountSASServices.parse('b').toString(),
+        resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+        startsOn: new Date(Date.now() - 5 * 60_000),
+        expiresOn: new Date(Date.now() + 3600_000),
+      },
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    ).toString();
+
+  async function answers(connectionString: string): Promise<{ status: number; text: string }[]> {
+    const config = loadStorageServiceConfig({
+      INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+      STORAGE_PROVIDER: 'azure',
+      AZURE_STORAGE_CONNECTION_STRING: connectionString,
+      AZURE_STORAGE_CONTAINER_NAME: uniqueName('health'),
+    });
+    const azure: StorageDriver = createStorageDriver('azure', config);
+    const app = createStorageApp({ log, defaultProvider: 'azure', drivers: { azure }, catalog: noCatalog, healthOptions: { secrets: secretsOf(config), intervalMs: 60_000 }, internalToken: TEST_INTERNAL_TOKEN });
+    const auth = { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` };
+    const out = [];
+    for (const [path, init] of [
+      ['/health', {}],
+      ['/objects/drive-import/a.jpg', { headers: auth }],
+      ['/objects-url/drive-import/a.jpg', { headers: auth }],
+    ] as const) {
+      const res = await app.request(path, init);
+      out.push({ status: res.status, text: `${JSON.stringify([...res.headers])} ${await res.text()}` });
+    }
+    return out;
+  }
+
+  const assertClean = (text: string, secrets: string[]) => {
+    for (const s of secrets) assert.ok(!text.includes(s), `a secret (${s.slice(0, 10)}...) in: ${text}`);
+    assert.doesNotMatch(text, /\bsig=(?!\[redacted\])/);
+    assert.doesNotMatch(text, /AccountKey=(?!\[redacted\])/);
+  };
+
+  it('an unreachable store behind a SAS: 503 naming the place, without the SAS', async () => {
+    const token = sas('rwdlacup');
+    const dead = azurite.blobEndpoint.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${await freePort()}`);
+    const cs = `BlobEndpoint=${dead};SharedAccessSignature=${token}`;
+    const [healthAnswer, ...rest] = await answers(cs);
+    assert.equal(healthAnswer!.status, 503);
+    assert.match(healthAnswer!.text, /azure store not reachable \(container health-[0-9a-f]{8} at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\)/);
+    const sig = new URLSearchParams(token).get('sig')!;
+    for (const a of [healthAnswer!, ...rest]) assertClean(a.text, [cs, token, sig, encodeURIComponent(sig), decodeURIComponent(token)]);
+  });
+
+  it('a SAS that may not create the container: 503, without the SAS; a working one: 200', async () => {
+    const readOnly = sas('rl');
+    const [denied] = await answers(`BlobEndpoint=${azurite.blobEndpoint};SharedAccessSignature=${readOnly}`);
+    assert.equal(denied!.status, 503);
+    assertClean(denied!.text, [readOnly, new URLSearchParams(readOnly).get('sig')!]);
+    const full = sas('rwdlacup');
+    const [ok, , url] = await answers(`BlobEndpoint=${azurite.blobEndpoint};SharedAccessSignature=${full}`);
+    assert.equal(ok!.status, 200, ok!.text);
+    // No account key to sign read URLs with: refused, and the deployment's own SAS is not handed out.
+    assert.equal(url!.status, 400);
+    assertClean(url!.text, [full, new URLSearchParams(full).get('sig')!]);
+  });
+
+  it('an account-key connection string to a dead endpoint: no key in /health', async () => {
+    const dead = azurite.connectionString.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${await freePort()}`);
+    const [healthAnswer] = await answers(dead);
+    assert.equal(healthAnswer!.status, 503);
+    assertClean(healthAnswer!.text, [AZURITE_KEY, dead, encodeURIComponent(AZURITE_KEY)]);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { waitFor } from '@drive-import/testing';
+import { TEST_INTERNAL_TOKEN, waitFor } from '@drive-import/testing';
 import { bucketObjects, createJob, enqueue, jobFiles, setup, sharedRedis, waitForJob, type TestEnv } from './support.ts';
 
 after(async () => (await sharedRedis()).stop());
@@ -55,7 +55,7 @@ test('10% 500/503 and a burst of 429s: still every file, exactly once', async ()
     const rows = await jobFiles(env, jobId);
     assert.ok(rows.some((r) => r.attempts > 1), 'some files needed more than one try');
     // Rate limits are visible in the metrics, by reason.
-    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    const metrics = await (await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).text();
     // Every series carries the worker's id (hostname-pid), so each replica's share stays visible.
     assert.match(metrics, /drive_import_worker_drive_rate_limited_total\{reason="rateLimitExceeded",worker_id="[^"]+-\d+(-\d+)?"\} \d+/);
     assert.match(metrics, /drive_import_worker_files_total\{status="stored",worker_id="[^"]+"\} 60/);

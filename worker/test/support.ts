@@ -90,6 +90,8 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
 
   const baseEnv: Record<string, string> = {
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    // The keys the test batches carry (see copyBatch below): the drivers refuse any other prefix.
+    STORAGE_KEY_PREFIX: 'test',
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     DRIVE_API_ROOT_URL: emulator.url,

@@ -293,3 +293,26 @@ export type TokenIdentity = z.infer<typeof TokenIdentity>;
  * (404 otherwise) and lists show only its jobs. The gateway sets it for every non-admin token.
  */
 export const OWNER_HEADER = 'x-job-owner';
+
+// ---------------------------------------------------------------------------------------------
+// Stored objects (storage-service -> metadata-service)
+// ---------------------------------------------------------------------------------------------
+/**
+ * GET /stored-objects?destination=&key= -> 200 StoredObjectResponse, or 404 `stored_object_not_found`:
+ * what the catalog (stored_objects) says a key of a destination holds now. The storage-service asks
+ * before it deletes anything: a key the catalog does not know is never deleted.
+ */
+export const StoredObjectQuery = z.strictObject({
+  destination: Destination,
+  key: z.string().min(1).max(1024),
+});
+export type StoredObjectQuery = z.infer<typeof StoredObjectQuery>;
+export const StoredObjectResponse = z.object({
+  destination: Destination,
+  key: z.string(),
+  md5: z.string().nullable(),
+  size: z.number().int().nonnegative().nullable(),
+  job_id: z.string(),
+  drive_id: z.string(),
+});
+export type StoredObjectResponse = z.infer<typeof StoredObjectResponse>;

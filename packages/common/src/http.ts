@@ -13,6 +13,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { AppError, ConfigError, type ErrorBody } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { scrubSecrets } from './secrets.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -34,7 +35,7 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
-  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  return { error: { code, message: scrubSecrets(message), ...(details === undefined ? {} : { details }) } };
 }
 
 /** Turn zod issues into one readable line: `folder_url: Required; destination: Invalid option`. */
@@ -92,7 +93,7 @@ export function createServiceApp(log: Logger, options: ServiceAppOptions = {}) {
       if (c.req.path === '/health' && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
       const token = bearerToken(c.req.header('authorization'));
       if (token === null || !safeEqual(token, internalToken)) {
-        return c.json(errorBody('unauthorized', 'this internal service needs Authorization: Bearer <INTERNAL_TOKEN>'), 401);
+        return c.json(errorBody('unauthorized', 'this internal service needs the INTERNAL_TOKEN as its bearer token (Authorization header)'), 401);
       }
       return next();
     });
@@ -107,7 +108,7 @@ export function createServiceApp(log: Logger, options: ServiceAppOptions = {}) {
   app.onError((err, c) => {
     if (err instanceof AppError) {
       if (err.status >= 500) (c.var.log ?? log).error({ err }, err.message);
-      return c.json(err.toBody(), err.status);
+      return c.json(errorBody(err.code, err.message, err.details), err.status);
     }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;

@@ -7,3 +7,4 @@ export * from './logger.ts';
 export * from './metrics.ts';
 export * from './queues.ts';
 export * from './service-client.ts';
+export * from './secrets.ts';

@@ -50,8 +50,9 @@ export interface StackOptions {
   /** Which services, in start order (default: all). */
   services?: readonly ServiceName[];
   freePorts?: boolean;
-  /** Where the services' logs go (default: inherit). */
-  stdio?: 'inherit' | 'ignore';
+  /** Where the services' logs go (default: inherit); 'pipe' hands every chunk to `onOutput`. */
+  stdio?: 'inherit' | 'ignore' | 'pipe';
+  onOutput?: (name: ServiceName, chunk: Buffer) => void;
   /** Called when a process exits that nobody asked to stop. */
   onUnexpectedExit?: (name: ServiceName, code: number | null, signal: NodeJS.Signals | null) => void;
   /** Start a service again when it exits unexpectedly (same port and env); default: no restarts. */
@@ -91,11 +92,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const profile = (processEnv.PROFILE_SERVICES ?? '').split(',').includes(name);
     const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${processEnv.PROFILE_DIR ?? 'profiles'}`] : [];
     const nodeArgs: readonly string[] = 'nodeArgs' in spec ? spec.nodeArgs : [];
-    return spawn(process.execPath, [...profileArgs, ...nodeArgs, '--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, [...profileArgs, ...nodeArgs, '--import', 'tsx', spec.entry], {
       cwd: REPO_ROOT,
       env: processEnv,
       stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
     });
+    if (options.stdio === 'pipe') {
+      const forward = (chunk: Buffer) => options.onOutput?.(name, chunk);
+      child.stdout?.on('data', forward);
+      child.stderr?.on('data', forward);
+    }
+    return child;
   }
 
   async function launch(name: ServiceName, processEnv: NodeJS.ProcessEnv, port: string): Promise<StackProcess> {

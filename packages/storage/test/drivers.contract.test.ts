@@ -7,9 +7,18 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Destination, objectKey } from '@drive-import/common';
-import { ChecksumMismatchError, createStorageDriver, InvalidKeyError, isRetryableStorageError, type StorageDriver } from '../src/index.ts';
+import {
+  ChecksumMismatchError,
+  createStorageDriver,
+  DEFAULT_URL_TTL_SECONDS,
+  InvalidKeyError,
+  isRetryableStorageError,
+  KeyOutsidePrefixError,
+  type PutInput,
+  type StorageDriver,
+} from '../src/index.ts';
 import { body, bytesOf, digest, md5, md5Of, readAll, slowBody } from './helpers.ts';
-import { startStore, type StoreHarness } from './stores.ts';
+import { startStore, storageConfig, type StoreHarness, URL_SIGNING_SECRET } from './stores.ts';
 
 const MB = 1024 * 1024;
 
@@ -37,7 +46,8 @@ for (const provider of Destination.options) {
   describe(`${provider} driver contract`, () => {
     let h: StoreHarness;
     let driver: StorageDriver;
-    const key = (name: string) => `t/${provider}/${name}`;
+    // Every key lies under STORAGE_KEY_PREFIX (drive-import in these stores).
+    const key = (name: string) => `drive-import/t/${provider}/${name}`;
 
     before(async () => {
       h = await startStore(provider);
@@ -217,6 +227,91 @@ for (const provider of Destination.options) {
     it('check() passes on a reachable, writable store', async () => {
       await driver.check();
       await driver.check();
+    });
+
+    it('refuses every key outside STORAGE_KEY_PREFIX, segment-wise, before touching the store', async () => {
+      // `drive-importX` starts with the prefix as a string, but is another folder.
+      const outside = ['drive-importX/a.jpg', 'drive-import', 'other/drive-import/a.jpg', 'Drive-Import/a.jpg', 'drive-import.jpg', 'x.jpg'];
+      for (const k of outside) {
+        for (const d of [driver, h.unreachable]) {
+          const refused = (err: unknown) => err instanceof KeyOutsidePrefixError && err instanceof InvalidKeyError && /STORAGE_KEY_PREFIX/.test(err.message);
+          await assert.rejects(d.put({ key: k, body: bodyFrom(Buffer.from('x')), size: 1, md5: md5('x'), contentType: 'text/plain' }), refused, `put ${k}`);
+          await assert.rejects(d.head(k), refused, `head ${k}`);
+          await assert.rejects(d.get(k), refused, `get ${k}`);
+          await assert.rejects(d.delete(k), refused, `delete ${k}`);
+          await assert.rejects(d.readUrl(k), refused, `readUrl ${k}`);
+        }
+      }
+      assert.equal(isRetryableStorageError(new KeyOutsidePrefixError('x', 'drive-import')), false);
+    });
+
+    it('a nested prefix is matched segment-wise, and an empty one allows the whole store', async () => {
+      const options = { localReadBaseUrl: 'http://127.0.0.1:1', urlSigningSecret: URL_SIGNING_SECRET };
+      const nested = createStorageDriver(provider, storageConfig({ ...h.env, STORAGE_KEY_PREFIX: '/drive-import/nested/' }), options);
+      // In env '' means unset (the default, drive-import): '/' is how a deployment says "the whole store".
+      const whole = createStorageDriver(provider, storageConfig({ ...h.env, STORAGE_KEY_PREFIX: '/' }), options);
+      try {
+        await putBytes(nested, 'drive-import/nested/in.jpg', Buffer.from('in'));
+        await assert.rejects(nested.head('drive-import/nestedX/in.jpg'), KeyOutsidePrefixError);
+        await assert.rejects(nested.head('drive-import/in.jpg'), KeyOutsidePrefixError);
+        await nested.check();
+        const anywhere = `anywhere-${provider}/x.txt`;
+        await putBytes(whole, anywhere, Buffer.from('anywhere'));
+        assert.deepEqual(await contentOf(whole, anywhere), Buffer.from('anywhere'));
+        assert.equal(await whole.delete(anywhere), true);
+        await whole.check();
+        assert.equal(await whole.delete('drive-import/nested/in.jpg'), true);
+      } finally {
+        await Promise.all([nested.close(), whole.close()]);
+      }
+    });
+
+    it('check() writes its probe object inside the prefix, and removes it', async () => {
+      const keys: string[] = [];
+      for (const prefix of ['drive-import', 'drive-import/deeper/', '']) {
+        const d = createStorageDriver(provider, { ...storageConfig(h.env), STORAGE_KEY_PREFIX: prefix });
+        const put = d.put.bind(d);
+        const del = d.delete.bind(d);
+        const seen: string[] = [];
+        d.put = (input: PutInput) => {
+          seen.push(input.key);
+          return put(input);
+        };
+        d.delete = (k: string) => {
+          seen.push(k);
+          return del(k);
+        };
+        try {
+          await d.check();
+          assert.equal(seen.length, 2, `${prefix}: one put and one delete`);
+          assert.equal(seen[0], seen[1]);
+          assert.equal(await d.head(seen[0]!), null, 'the probe is gone');
+        } finally {
+          await d.close();
+        }
+        keys.push(...seen);
+      }
+      assert.match(keys[0]!, /^drive-import\/\.probe-[0-9a-f-]{36}$/);
+      assert.match(keys[2]!, /^drive-import\/deeper\/\.probe-/);
+      assert.match(keys[4]!, /^\.probe-[0-9a-f-]{36}$/);
+    });
+
+    it(`read URLs live ${DEFAULT_URL_TTL_SECONDS / 60} minutes unless asked otherwise`, async () => {
+      assert.equal(DEFAULT_URL_TTL_SECONDS, 900);
+      const k = key('ttl.jpg');
+      await putBytes(driver, k, Buffer.from('ttl'));
+      for (const [ttl, want] of [[undefined, 900], [60, 60]] as const) {
+        const before = Math.floor(Date.now() / 1000);
+        const url = new URL(await driver.readUrl(k, ttl));
+        const after = Math.ceil(Date.now() / 1000);
+        if (provider === 's3') assert.equal(url.searchParams.get('X-Amz-Expires'), String(want));
+        else {
+          // Azure: the SAS end (se); local: the signed expiry (unix seconds).
+          const end = provider === 'azure' ? Date.parse(url.searchParams.get('se')!) / 1000 : Number(url.searchParams.get('expires'));
+          assert.ok(end >= before + want - 1 && end <= after + want, `${provider}: ends at ${end}, asked ${want} s from ${before}`);
+        }
+      }
+      await driver.delete(k);
     });
 
     it('check() fails clearly when the store is missing or unreachable', async () => {

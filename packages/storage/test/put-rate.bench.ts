@@ -15,7 +15,7 @@ try {
   const data = randomBytes(bytes);
   const md5 = createHash('md5').update(data).digest('hex');
   const putOne = (i: number) =>
-    h.driver.put({ key: `bench/${i % 100}/file-${i}.jpg`, body: Readable.from([data], { objectMode: false }), size: bytes, md5, contentType: 'image/jpeg' });
+    h.driver.put({ key: `drive-import/bench/${i % 100}/file-${i}.jpg`, body: Readable.from([data], { objectMode: false }), size: bytes, md5, contentType: 'image/jpeg' });
   for (let i = 0; i < 50; i++) await putOne(-1 - i); // warm up connections and the JIT
   let next = 0;
   const started = performance.now();

@@ -12,6 +12,8 @@ export const URL_SIGNING_SECRET = 'test-url-signing-secret-0123456789abcdef';
 
 export interface StoreHarness {
   provider: StorageProvider;
+  /** The env the config was parsed from (to build variants: another prefix, a SAS connection string). */
+  env: Record<string, string>;
   config: StorageConfig;
   driver: StorageDriver;
   /** Configs whose check() must fail, with the words the error must contain. */
@@ -82,6 +84,7 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
     const unreachable = createStorageDriver('s3', storageConfig(deadEnv));
     return {
       provider,
+      env,
       config,
       driver,
       unreachable,
@@ -105,6 +108,7 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
     const unreachable = createStorageDriver('azure', storageConfig({ ...env, AZURE_STORAGE_CONNECTION_STRING: dead }));
     return {
       provider,
+      env,
       config,
       driver,
       unreachable,
@@ -117,13 +121,15 @@ export async function startStore(provider: StorageProvider): Promise<StoreHarnes
   }
   const dir = await tempDir('local-store');
   const root = join(dir.path, 'objects');
-  const config = storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: root });
+  const env = { STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: root };
+  const config = storageConfig(env);
   const server = await serveObjects(createStorageDriver('local', config));
   const notADir = join(dir.path, 'a-file');
   await writeFile(notADir, 'x');
   const driver = createStorageDriver('local', config, { localReadBaseUrl: server.url, urlSigningSecret: URL_SIGNING_SECRET });
   return {
     provider,
+    env,
     config,
     driver,
     unreachable: createStorageDriver('local', storageConfig({ STORAGE_PROVIDER: 'local', LOCAL_STORAGE_DIR: join(notADir, 'objects') })),

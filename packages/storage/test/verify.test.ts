@@ -101,7 +101,7 @@ describe('isRetryableStorageError', () => {
       storageConfig({ S3_BUCKET: 'b-1', S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }),
     );
     try {
-      const err = await driver.head('some/key').then(
+      const err = await driver.head('drive-import/some/key').then(
         () => null,
         (e: unknown) => e,
       );
