@@ -32,6 +32,7 @@ import type { Queue } from 'bullmq';
 import type { Context, Hono } from 'hono';
 import { validate } from '@drive-import/common';
 import { type AuthOptions, type Caller, createAuth, type GatewayEnv, requireAdmin } from './auth.ts';
+import { createStatusCache, type StatusCacheOptions } from './status-cache.ts';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
 export const FRONTEND_DIR = new URL('../../frontend', import.meta.url).pathname;
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   auth: AuthOptions;
   /** The bull-board queue dashboard at /admin/queues, for admin tokens. Omitted: off (404). */
   queues?: readonly Queue[];
+  /** The status route's cache (default: fresh 200 ms, served up to 1 s old). */
+  statusCache?: StatusCacheOptions;
 }
 
 export const ADMIN_BASE_PATH = '/admin/queues';
@@ -90,9 +93,17 @@ export function createGatewayApp(deps: GatewayDeps) {
 
   // Polled by every open page: the metadata-service's body (JobStatusResponse) is passed on as it
   // came, not parsed and re-serialized per poll.
+  // Cached per job and caller scope (stale-while-revalidate, at most STATUS_MAX_AGE old): a poll is
+  // answered at once, and a job's pollers together cost one metadata read per STATUS_FRESH.
+  const statusCache = createStatusCache(deps.statusCache);
   app.get('/api/import/status/:job_id', async (c) => {
-    const body = await metadataService.raw('GET', `/jobs/${jobIdParam(c)}/status`, { requestId: c.get('requestId'), headers: scope(c.get('caller')) });
-    return c.body(body, 200, { 'content-type': 'application/json' });
+    const id = jobIdParam(c);
+    const caller = c.get('caller');
+    const headers = scope(caller);
+    const body = await statusCache.get(`${id.toLowerCase()}|${caller.admin ? '*' : caller.name}`, () =>
+      metadataService.raw('GET', `/jobs/${id}/status`, { requestId: c.get('requestId'), headers }),
+    );
+    return c.body(body, 200, { 'content-type': 'application/json', 'cache-control': 'private, max-age=1' });
   });
 
   app.get('/api/import/jobs', validate('query', JobListQuery), async (c) => {

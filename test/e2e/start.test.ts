@@ -2,6 +2,7 @@
 // (with --once) stops everything cleanly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir, uniqueName } from '@drive-import/testing';
@@ -37,6 +38,10 @@ test('npm start imports the demo folder and exits cleanly with --once', async ()
     assert.ok(finished, `no completion line in:\n${output.slice(-3000)}`);
     assert.ok((finished.total ?? 0) >= 200, 'the demo folder has a few hundred images');
     assert.equal(finished.processed, finished.total);
+    // It printed the local admin token (kept in .data/admin-token) for the person, in no log line.
+    const adminToken = readFileSync(new URL('../../.data/admin-token', import.meta.url), 'utf8').trim();
+    assert.match(output, new RegExp(`sign in with the local admin token[^\\n]*\\n\\n  ${adminToken}\\n`));
+    assert.ok(output.split('\n').filter((l) => l.startsWith('{')).every((l) => !l.includes(adminToken)), 'the token is in no JSON log line');
     const objects = await localObjects(join(dir.path, 'objects'));
     assert.equal(objects.size, finished.total);
   } finally {
