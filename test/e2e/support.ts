@@ -27,6 +27,13 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
   const dir = await tempDir('e2e');
   const emulator = await startDriveEmulator({ tree });
   const prefix = uniqueName('e2e');
+  // A stack that fails to start must not leave the emulator (an open server) keeping the test process alive.
+  const cleanup = async () => {
+    await emulator.close();
+    await deletePrefix(redis.url, prefix);
+    await redis.stop();
+    await dir.cleanup();
+  };
   const stack = await startStack({
     freePorts: true,
     stdio: process.env.E2E_LOGS ? 'inherit' : 'ignore',
@@ -44,6 +51,9 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
       LOCAL_STORAGE_DIR: join(dir.path, 'objects'),
       ...storageEnv,
     },
+  }).catch(async (err: unknown) => {
+    await cleanup();
+    throw err;
   });
   const gateway = stack.gatewayUrl;
   return {
@@ -70,10 +80,7 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
     },
     async close() {
       await stack.stop();
-      await emulator.close();
-      await deletePrefix(redis.url, prefix);
-      await redis.stop();
-      await dir.cleanup();
+      await cleanup();
     },
   };
 }
