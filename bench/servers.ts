@@ -5,9 +5,10 @@
 import { BENCH_HEADERS, BENCH_TOKEN } from './auth.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { deletePrefix, startStack, uniqueName, type S3ServerHandle, type Stack } from '@drive-import/testing';
 
-export const REPO_ROOT = new URL('../', import.meta.url).pathname;
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface EmulatorSpec {
   files: number;

@@ -10,11 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createLogger, type JobStatusResponse, TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import { startDriveEmulator } from '@drive-import/drive-emulator';
 import { findOrStartRedis, readOrCreateSecret, startStack } from '@drive-import/local-stack';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 const args = new Set(process.argv.slice(2));
 const once = args.has('--once');

@@ -5,13 +5,14 @@
  *   npm run token -- revoke <name>             the gateway refuses it within AUTH_CACHE_TTL_MS
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AppError, ConfigError, databaseEnv, loadConfig, TokenName } from '@drive-import/common';
 import { createToken, listTokens, openDb, revokeToken } from '@drive-import/metadata-service';
 
 const USAGE = 'usage: npm run token -- create <name> [--admin] | list | revoke <name>';
 
 async function main(argv: string[]): Promise<number> {
-  const root = new URL('..', import.meta.url).pathname;
+  const root = fileURLToPath(new URL('..', import.meta.url));
   process.chdir(root);
   if (existsSync('.env')) process.loadEnvFile('.env');
   const [command, ...rest] = argv;

@@ -2,6 +2,7 @@
  * The public API. Every route validates its input here, at the edge, then asks the service that owns
  * the answer: import-service for new imports, metadata-service for jobs and files.
  */
+import { fileURLToPath } from 'node:url';
 import {
   type AppEnv,
   badRequest,
@@ -35,7 +36,7 @@ import { type AuthOptions, type Caller, createAuth, type GatewayEnv, requireAdmi
 import { createStatusCache, type StatusCacheOptions } from './status-cache.ts';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
-export const FRONTEND_DIR = new URL('../../frontend', import.meta.url).pathname;
+export const FRONTEND_DIR = fileURLToPath(new URL('../../frontend', import.meta.url));
 
 export interface GatewayDeps {
   log: Logger;

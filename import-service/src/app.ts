@@ -2,6 +2,8 @@
 import type { Queue } from 'bullmq';
 import {
   AppError,
+  clipText,
+  isUnavailable,
   StartImportRequest,
   JobSummary,
   LISTING_JOB_OPTIONS,
@@ -18,8 +20,9 @@ import {
   type Logger,
   type ServiceClient,
   type ServiceMetrics,
+  type UpdateJobRequest,
 } from '@drive-import/common';
-import type { DriveClient, DrivePacer } from '@drive-import/drive';
+import { type DriveClient, type DrivePacer, retryWithBackoff } from '@drive-import/drive';
 import { parseFolderUrl } from './drive-url.ts';
 import { checkFolder } from './folder-check.ts';
 
@@ -72,13 +75,18 @@ export function createImportApp(deps: ImportAppDeps) {
     try {
       await deps.listingQueue.add('list', data, { ...LISTING_JOB_OPTIONS, jobId: listingJobId(job.job_id) });
     } catch (err) {
-      // Without its listing job the job would sit `queued` forever: say so on the job, then fail the request.
+      // Without its listing job the job would sit `queued` forever: fail it with the reason (cut to
+      // what the metadata-service accepts, or the PATCH itself is refused), then fail the request.
       const reason = err instanceof Error ? err.message : String(err);
-      log.error({ err: reason }, 'could not enqueue the listing job');
-      await deps.metadata
-        .call('PATCH', `/jobs/${job.job_id}`, { body: { status: 'failed', error: `Could not queue the listing: ${reason}` }, requestId })
-        .catch(() => {});
-      throw new AppError(503, 'queue_unavailable', `The job queue is unavailable (${reason}); try again shortly.`);
+      log.error({ err: clipText(reason, 1000) }, 'could not enqueue the listing job');
+      const failed: UpdateJobRequest = { status: 'failed', error: clipText(`Could not queue the listing: ${reason}`) };
+      await retryWithBackoff(() => deps.metadata.call('PATCH', `/jobs/${job.job_id}`, { body: failed, requestId, timeoutMs: 5_000 }), {
+        attempts: 3,
+        baseMs: 250,
+        maxMs: 1000,
+        shouldRetry: isUnavailable,
+      }).catch((e: unknown) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'could not mark the job failed; it stays queued'));
+      throw new AppError(503, 'queue_unavailable', `The job queue is unavailable (${clipText(reason, 500)}); try again shortly.`);
     }
     log.info({ folder_id: folder.folderId, destination }, 'import queued');
 

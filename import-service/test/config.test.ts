@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@drive-import/common';
 import { TEST_INTERNAL_TOKEN } from '@drive-import/testing';
 import { loadImportConfig } from '../src/config.ts';
 
-const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NO_CREDENTIALS = { GOOGLE_API_KEY: '', GOOGLE_APPLICATION_CREDENTIALS: '', DRIVE_API_ROOT_URL: '', INTERNAL_TOKEN: TEST_INTERNAL_TOKEN };
 const token = { INTERNAL_TOKEN: TEST_INTERNAL_TOKEN };
 

@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { FileRecord, JobSummary } from '@drive-import/common';
 import { freePort, waitFor } from '@drive-import/testing';
 import { startImportService } from '../src/index.ts';
 import { allFiles, copyBatches, getJob, importFolder, startParts, testLog, waitListed, type Parts } from './support.ts';
 
-const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TREE = { files: 2500, depth: 3, seed: 11, duplicateNames: true } as const;
 // Short pages (never more than 37 items) and every 3rd page empty but with a nextPageToken.
 const FAULTS = { maxPageSize: 37, emptyPageEvery: 3 };

@@ -7,9 +7,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diffMigrationsToSchema } from './schema-engine.ts';
 
-const root = new URL('../../prisma/sqlite/', import.meta.url).pathname;
+const root = fileURLToPath(new URL('../../prisma/sqlite/', import.meta.url));
 const schema = readFileSync(join(root, 'schema.prisma'), 'utf8');
 const migrationsDir = join(root, 'migrations');
 

@@ -1,5 +1,5 @@
 /** Copy batches: what a worker copies, listing completion, and the workers' results. */
-import { AppError, scrubSecrets, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
+import { AppError, clipText, scrubSecrets, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
@@ -85,6 +85,47 @@ interface Outcome {
 /** Stored now, or found already stored (skipped): the object is in the store either way. */
 const inStore = (o: Outcome) => o.result.status !== 'failed';
 
+/** An outcome's new column values, in OUTCOME_COLUMNS order. */
+const outcomeValues = (o: Outcome, destination: string) =>
+  [
+    o.result.status,
+    o.result.attempts,
+    o.result.status === 'failed' ? clipText(scrubSecrets(o.result.error ?? 'copy failed')) : null,
+    o.result.etag,
+    o.result.md5,
+    o.result.status === 'stored' ? o.bytes : null,
+    inStore(o) ? destination : null,
+  ] as const;
+
+/** The columns the SQL Server outcome UPDATE sets from a CASE over the chunk's ids (md5 keeps its value when the result has none). */
+const OUTCOME_COLUMNS = ['status', 'attempts', 'error', 'etag', 'md5', 'bytes_copied', 'storage_provider'] as const;
+
+/**
+ * Bind parameters of one SQL Server outcome UPDATE (sqlServerOutcomeUpdate below): per file, its id
+ * and its value in each column's CASE, and its id in the IN list; once, updated_at.
+ */
+export const OUTCOME_UPDATE_PARAMS = { perRow: 2 * OUTCOME_COLUMNS.length + 1, fixed: 1 } as const;
+
+/** Files per SQL Server outcome UPDATE so that it binds at most `maxParams`. */
+export const outcomeChunkSize = (maxParams: number) => Math.max(1, Math.floor((maxParams - OUTCOME_UPDATE_PARAMS.fixed) / OUTCOME_UPDATE_PARAMS.perRow));
+
+/** One SQL Server UPDATE for a chunk of outcomes: a CASE per column; binds OUTCOME_UPDATE_PARAMS. */
+function sqlServerOutcomeUpdate(part: Outcome[], destination: string, now: Date): Prisma.Sql {
+  const rows = part.map((o) => outcomeValues(o, destination));
+  const set = OUTCOME_COLUMNS.map((name, index) => {
+    const cases = Prisma.sql`CASE "id" ${Prisma.join(
+      part.map((o, row) => Prisma.sql`WHEN ${o.fileId} THEN ${rows[row]![index]}`),
+      ' ',
+    )} END`;
+    const column = Prisma.raw(`"${name}"`);
+    return name === 'md5' ? Prisma.sql`${column} = COALESCE(${cases}, ${column})` : Prisma.sql`${column} = ${cases}`;
+  });
+  return Prisma.sql`UPDATE "files" SET
+      ${Prisma.join(set, ',\n      ')},
+      "updated_at" = ${now}
+      WHERE "status" = 'pending' AND "id" IN (${Prisma.join(part.map((o) => o.fileId))})`;
+}
+
 /**
  * The outcomes in one statement per chunk rather than one per file: 100 files are one round trip.
  * SQLite reads them from ONE JSON parameter (json_each: binding 1,400 parameters through Prisma costs
@@ -92,17 +133,8 @@ const inStore = (o: Outcome) => o.result.status !== 'failed';
  * the transition pending -> terminal only.
  */
 async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outcome[], now: Date): Promise<void> {
-  const values = (o: Outcome) => [
-    o.result.status,
-    o.result.attempts,
-    o.result.status === 'failed' ? scrubSecrets(o.result.error ?? 'copy failed') : null,
-    o.result.etag,
-    o.result.md5,
-    o.result.status === 'stored' ? o.bytes : null,
-    inStore(o) ? destination : null,
-  ] as const;
   if (db.provider === 'sqlite') {
-    const json = JSON.stringify(outcomes.map((o) => [o.fileId, ...values(o)]), (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+    const json = JSON.stringify(outcomes.map((o) => [o.fileId, ...outcomeValues(o, destination)]), (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
     await tx.$executeRaw`UPDATE "files" SET
       "status" = j.value->>1, "attempts" = j.value->>2, "error" = j.value->>3, "etag" = j.value->>4,
       "md5" = COALESCE(j.value->>5, "files"."md5"), "bytes_copied" = j.value->>6, "storage_provider" = j.value->>7,
@@ -111,24 +143,7 @@ async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outc
       WHERE "files"."id" = j.value->>0 AND "files"."status" = 'pending'`;
     return;
   }
-  const perRow = 14; // bind parameters each file adds below
-  for (const part of chunks(outcomes, Math.max(1, Math.floor(db.maxRawParams / perRow)))) {
-    const column = (index: number) =>
-      Prisma.sql`CASE "id" ${Prisma.join(
-        part.map((o) => Prisma.sql`WHEN ${o.fileId} THEN ${values(o)[index]}`),
-        ' ',
-      )} END`;
-    await tx.$executeRaw`UPDATE "files" SET
-      "status" = ${column(0)},
-      "attempts" = ${column(1)},
-      "error" = ${column(2)},
-      "etag" = ${column(3)},
-      "md5" = COALESCE(${column(4)}, "md5"),
-      "bytes_copied" = ${column(5)},
-      "storage_provider" = ${column(6)},
-      "updated_at" = ${now}
-      WHERE "status" = 'pending' AND "id" IN (${Prisma.join(part.map((o) => o.fileId))})`;
-  }
+  for (const part of chunks(outcomes, outcomeChunkSize(db.maxRawParams))) await tx.$executeRaw(sqlServerOutcomeUpdate(part, destination, now));
 }
 
 /**

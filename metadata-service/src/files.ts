@@ -65,8 +65,11 @@ function capMessage(job: ImportJob, files: number, bytes: bigint, limits: JobLim
 /** DateTime as Prisma's SQLite adapter writes it (ISO text with +00:00), so both read back alike. */
 const sqliteDate = (d: Date) => d.toISOString().replace('Z', '+00:00');
 
-/** Values per IN list: one JSON parameter on SQLite holds any number; SQL Server binds each. */
-const listChunk = (db: Db) => (db.provider === 'sqlite' ? 5000 : db.maxRawParams - 10);
+/** Bind parameters beside the IN list in each statement that uses inList (the job id, the destination). */
+const IN_LIST_FIXED_PARAMS = 1;
+
+/** Values per IN list: one JSON parameter on SQLite holds any number; SQL Server binds each, one per value. */
+const listChunk = (db: Db) => (db.provider === 'sqlite' ? 5000 : db.maxRawParams - IN_LIST_FIXED_PARAMS);
 
 /** `(…values)` for an IN: SQLite unpacks one JSON array parameter (cheap to bind), SQL Server gets a list. */
 function inList(db: Db, values: string[]): Prisma.Sql {
@@ -79,10 +82,15 @@ interface NewFile {
   batchId: string | null;
 }
 
-const FILE_COLUMNS = Prisma.raw(
-  '"job_id", "batch_id", "drive_id", "name", "folder_path", "mime_type", "size", "md5", "modified_time", "width", "height", "taken_at", "status", "storage_provider", "storage_key", "created_at", "updated_at"',
-);
-const PARAMS_PER_FILE = 17;
+const FILE_COLUMN_NAMES = [
+  'job_id', 'batch_id', 'drive_id', 'name', 'folder_path', 'mime_type', 'size', 'md5', 'modified_time',
+  'width', 'height', 'taken_at', 'status', 'storage_provider', 'storage_key', 'created_at', 'updated_at',
+] as const;
+const FILE_COLUMNS = Prisma.raw(FILE_COLUMN_NAMES.map((c) => `"${c}"`).join(', '));
+/** Bind parameters per row of the SQL Server multi-row INSERT: its VALUES tuple binds one per column. */
+const PARAMS_PER_FILE = FILE_COLUMN_NAMES.length;
+/** SQL Server takes at most 1,000 rows in one VALUES list. */
+const MAX_VALUES_ROWS = 1000;
 
 /**
  * Insert the chunk's rows. SQLite: ONE statement with one JSON parameter that SQLite unpacks itself
@@ -104,12 +112,14 @@ async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now:
       FROM json_each(${json})`;
     return;
   }
-  for (const part of chunks(rows, Math.min(1000, Math.floor(db.maxRawParams / PARAMS_PER_FILE)))) {
+  for (const part of chunks(rows, Math.min(MAX_VALUES_ROWS, Math.floor(db.maxRawParams / PARAMS_PER_FILE)))) {
     const values = part.map(({ file: f, status, batchId }) => {
       const modified = f.modified_time === null ? null : new Date(f.modified_time);
       const size = f.size === null ? null : BigInt(f.size);
       const provider = status === 'skipped' ? job.destination : null;
-      return Prisma.sql`(${job.id}, ${batchId}, ${f.drive_id}, ${f.name}, ${f.folder_path}, ${f.mime_type}, ${size}, ${f.md5}, ${modified}, ${f.width}, ${f.height}, ${f.taken_at}, ${status}, ${provider}, ${f.storage_key}, ${now}, ${now})`;
+      // In FILE_COLUMN_NAMES order: one value per column, so PARAMS_PER_FILE holds.
+      const row = [job.id, batchId, f.drive_id, f.name, f.folder_path, f.mime_type, size, f.md5, modified, f.width, f.height, f.taken_at, status, provider, f.storage_key, now, now];
+      return Prisma.sql`(${Prisma.join(row)})`;
     });
     await tx.$executeRaw`INSERT INTO "files" (${FILE_COLUMNS}) VALUES ${Prisma.join(values)}`;
   }

@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Logger } from '@drive-import/common';
 
@@ -25,7 +26,7 @@ interface AppliedRow {
   rolled_back_at: unknown;
 }
 
-export const migrationsDir = (provider: Provider) => new URL(`../../prisma/${provider}/migrations/`, import.meta.url).pathname;
+export const migrationsDir = (provider: Provider) => fileURLToPath(new URL(`../../prisma/${provider}/migrations/`, import.meta.url));
 
 /** The migration folders in order (Prisma's names start with a UTC timestamp). */
 export function readMigrations(provider: Provider, dir = migrationsDir(provider)): Migration[] {

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { tempDir } from '@drive-import/testing';
 import Database from 'better-sqlite3';
 import { migrateSqlite, migrationsDir, readMigrations } from '../src/migrate.ts';
 import { diffMigrationsToSchema, NO_FILTERS, openSchemaEngine, readMigrationList } from '../scripts/schema-engine.ts';
 
-const schemaPath = (provider: string) => new URL(`../../prisma/${provider}/schema.prisma`, import.meta.url).pathname;
+const schemaPath = (provider: string) => fileURLToPath(new URL(`../../prisma/${provider}/schema.prisma`, import.meta.url));
 const sqliteSchema = readFileSync(schemaPath('sqlite'), 'utf8');
 
 /** Tables -> columns, and index names, of an SQLite file. */

@@ -1,9 +1,10 @@
 /** Shared helpers for the deployment tests: repo paths, YAML, and the env variables the code reads. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-export const ROOT = new URL('../../', import.meta.url).pathname;
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVICES = ['gateway', 'import-service', 'metadata-service', 'storage-service', 'worker'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 

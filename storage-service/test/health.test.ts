@@ -11,6 +11,7 @@ import { createLogger } from '@drive-import/common';
 import { createStorageDriver, type PutInput, secretsOf, type StorageDriver } from '@drive-import/storage';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteHandle, freePort, startAzurite, TEST_INTERNAL_TOKEN, tempDir, uniqueName, waitFor } from '@drive-import/testing';
 import { createStorageApp, createStoreHealth, loadStorageServiceConfig, type StorageAppDeps, type StoredObjectCatalog } from '../src/index.ts';
+import { MAX_HUNG_PROBES } from '../src/store-health.ts';
 
 const log = createLogger('storage-health-test', 'silent');
 const noCatalog: StoredObjectCatalog = { find: async () => null };
@@ -117,6 +118,74 @@ test('a hung store: /health says so after the timeout, and probes never pile up'
     assert.match(((await res.json()) as { checks: Record<string, string> }).checks.store_local ?? '', /timed out after 50 ms/);
     await sleep(150);
     assert.equal(counts.writes, 0, 'the hung probe is still the only one');
+  } finally {
+    storeHealth.stop();
+  }
+});
+
+/** A check() that fails (or hangs) its first `bad` calls, then answers ok; counts its calls. */
+function flakyAtStart(bad: number, how: 'fail' | 'hang') {
+  const calls = { n: 0 };
+  const check = async () => {
+    calls.n++;
+    if (calls.n > bad) return;
+    if (how === 'hang') await new Promise(() => {});
+    throw new Error('bucket drive-import not ready');
+  };
+  return { calls, check };
+}
+
+const healthOf = async (app: ReturnType<typeof createStorageApp>) => {
+  const res = await app.request('/health');
+  return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
+};
+
+test('a store that fails its first checks, then is fine: /health is 200 within a second or two, not after the 30 s interval', async () => {
+  const { calls, check } = flakyAtStart(2, 'fail');
+  const started = Date.now();
+  const storeHealth = createStoreHealth(check); // the default interval (30 s)
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: countingStore().driver }, catalog: noCatalog, storeHealth });
+    const first = await healthOf(app);
+    assert.equal(first.status, 503);
+    assert.deepEqual(first.body.checks, { store_local: 'bucket drive-import not ready' });
+    await waitFor('/health to turn 200', async () => (await healthOf(app)).status === 200, 3_000, 20);
+    const took = Date.now() - started;
+    assert.ok(took < 2_500, `200 after ${took} ms`);
+    assert.equal(calls.n, 3, 'two failures, one success');
+    // Healthy once: back to the interval, no more quick probes.
+    await sleep(600);
+    assert.equal(calls.n, 3);
+  } finally {
+    storeHealth.stop();
+  }
+});
+
+test('a first probe that hangs: reported as timed out, and the next probe (not the interval) turns /health 200', async () => {
+  const { calls, check } = flakyAtStart(1, 'hang');
+  const started = Date.now();
+  const storeHealth = createStoreHealth(check, { timeoutMs: 200 });
+  try {
+    const app = createStorageApp({ log, defaultProvider: 'local', drivers: { local: countingStore().driver }, catalog: noCatalog, storeHealth });
+    const first = await healthOf(app);
+    assert.equal(first.status, 503);
+    assert.match(first.body.checks.store_local ?? '', /timed out after 200 ms/);
+    await waitFor('/health to turn 200', async () => (await healthOf(app)).status === 200, 3_000, 20);
+    const took = Date.now() - started;
+    assert.ok(took < 2_000, `200 after ${took} ms`);
+    assert.equal(calls.n, 2);
+  } finally {
+    storeHealth.stop();
+  }
+});
+
+test('a store that always hangs: at most MAX_HUNG_PROBES checks wait on it at once', async () => {
+  const { calls, check } = flakyAtStart(Number.POSITIVE_INFINITY, 'hang');
+  const storeHealth = createStoreHealth(check, { timeoutMs: 20, intervalMs: 10, firstRetryMs: 5 });
+  try {
+    await sleep(400);
+    assert.equal(calls.n, MAX_HUNG_PROBES);
+    assert.match(await storeHealth.current(), /timed out after 20 ms/);
   } finally {
     storeHealth.stop();
   }

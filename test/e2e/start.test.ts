@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { tempDir, uniqueName } from '@drive-import/testing';
 import { localObjects } from './support.ts';
 
@@ -21,7 +22,7 @@ test('npm start imports the demo folder and exits cleanly with --once', async ()
     };
     for (const k of ['GOOGLE_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'DRIVE_API_ROOT_URL', 'STORAGE_PROVIDER']) delete env[k];
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--once', '--free-ports'], {
-      cwd: new URL('../../', import.meta.url).pathname,
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,7 +4,7 @@
  * ever lands under the key.
  */
 import type { Readable } from 'node:stream';
-import type { CopyFile, FileResult } from '@drive-import/common';
+import { clipText, type CopyFile, type FileResult } from '@drive-import/common';
 import { backoffDelay, classifyDriveError, resourceKeyHeader, retryWithBackoff, type DriveClient, type DrivePacer } from '@drive-import/drive';
 import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage';
 import type { WorkerMetrics } from './metrics.ts';
@@ -86,7 +86,7 @@ export async function copyFile(
     deps.metrics.files.inc({ status: 'failed' });
     const { verdict, attempt } = err;
     const reason = verdict.retryable ? `gave up after ${attempt} tries: ${verdict.reason}` : verdict.reason;
-    return { drive_id: file.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: reason.slice(0, 4000), attempts: attempt };
+    return { drive_id: file.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: clipText(reason), attempts: attempt };
   }
 }
 

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import {
@@ -38,7 +39,7 @@ import {
 } from '@drive-import/testing';
 import { loadWorkerConfig, startWorker, type RunningWorker, type WorkerConfig } from '../src/index.ts';
 
-const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const quietLog = createLogger('worker-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 let redisHandle: Promise<RedisHandle> | undefined;

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { AppError, JobSummary, ListingCompleteResponse, ListingJobData, type Logger, type ServiceClient } from '@drive-import/common';
+import { AppError, clipText, JobSummary, ListingCompleteResponse, ListingJobData, type Logger, type ServiceClient } from '@drive-import/common';
 import type { DriveClient, DrivePacer } from '@drive-import/drive';
 import { DriveCallError } from '../drive-call.ts';
 import { createRecorder, withRetries } from './recorder.ts';
@@ -104,7 +104,7 @@ export function createListingProcessor(deps: ListingDeps) {
       if (!retryable || lastAttempt) {
         log.error({ err: message, retryable }, 'listing failed for good');
         await deps.metadata
-          .call('PATCH', `/jobs/${data.job_id}`, { body: { status: 'failed', error: `Listing the folder failed: ${message}`.slice(0, 4000) } })
+          .call('PATCH', `/jobs/${data.job_id}`, { body: { status: 'failed', error: clipText(`Listing the folder failed: ${message}`) } })
           .catch((e: unknown) => log.error({ err: (e as Error).message }, 'could not mark the job failed'));
         throw new UnrecoverableError(message);
       }

@@ -8,3 +8,4 @@ export * from './metrics.ts';
 export * from './queues.ts';
 export * from './service-client.ts';
 export * from './secrets.ts';
+export * from './text.ts';

@@ -4,6 +4,7 @@
  * free ones with `freePorts`; each service's URL is passed to the others through the usual env vars.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS } from '@drive-import/common';
 import { freePort, waitFor } from './ports.ts';
 import { randomSecret } from './secrets.ts';
@@ -20,7 +21,7 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
-const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface StackProcess {
   name: ServiceName;
@@ -149,15 +150,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const first = start();
     processes.push(proc);
+    let lastAnswer = 'no answer yet';
     await waitFor(
       `${name} to answer ${url}/health`,
       async () => {
         if (first.exitCode !== null) throw new Error(`${name} exited with code ${first.exitCode}`);
-        return (await fetch(`${url}/health`)).ok;
+        // Bounded, so a /health that hangs cannot stall the wait past its deadline; the last answer
+        // (e.g. which check is failing) is kept for the timeout's message.
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).catch((err: Error) => err);
+        if (res instanceof Error) {
+          lastAnswer = res.message;
+          return false;
+        }
+        lastAnswer = `${res.status} ${(await res.text()).slice(0, 500)}`;
+        return res.ok;
       },
       60_000,
       200,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (its last /health answer: ${lastAnswer})`);
+    });
     return proc;
   }
 

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 test('the CLI prints one JSON line when ready, serves, applies faults and stops on SIGTERM', async () => {
-  const main = new URL('../src/main.ts', import.meta.url).pathname;
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main, '--port', '0', '--files', '30', '--depth', '2', '--image-bytes', '5000', '--seed', '1', '--quota-per-second', '1000'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
