@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createLogger } from '@drive-import/common';
 import { createStorageDriver, type PutInput, secretsOf, type StorageDriver } from '@drive-import/storage';
-import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteHandle, freePort, startAzurite, TEST_INTERNAL_TOKEN, tempDir, uniqueName, waitFor } from '@drive-import/testing';
+import { AZURITE_KEY, type AzuriteHandle, azuriteAccountSas, freePort, startAzurite, TEST_INTERNAL_TOKEN, tempDir, uniqueName, waitFor } from '@drive-import/testing';
 import { createStorageApp, createStoreHealth, loadStorageServiceConfig, type StorageAppDeps, type StoredObjectCatalog } from '../src/index.ts';
 import { MAX_HUNG_PROBES } from '../src/store-health.ts';
 
@@ -198,17 +197,7 @@ describe('no store secret in /health or an error answer (Azure SAS connection st
   });
   after(() => azurite?.stop());
 
-  const sas = (permissions: string) =>
-    generateAccountSASQueryParameters(
-      {
-        permissions: AccountSASPermissions.parse(permissions),
-        services: AccountSASServices.parse('b').toString(),
-        resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
-        startsOn: new Date(Date.now() - 5 * 60_000),
-        expiresOn: new Date(Date.now() + 3600_000),
-      },
-      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
-    ).toString();
+  const sas = azuriteAccountSas;
 
   async function answers(connectionString: string): Promise<{ status: number; text: string }[]> {
     const config = loadStorageServiceConfig({

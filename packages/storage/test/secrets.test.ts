@@ -4,23 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteHandle, freePort, startAzurite, uniqueName } from '@drive-import/testing';
+import { AZURITE_KEY, type AzuriteHandle, azuriteAccountSas, freePort, startAzurite, uniqueName } from '@drive-import/testing';
 import { createStorageDriver, redactSecrets, secretsOf, StorageUsageError } from '../src/index.ts';
 import { storageConfig } from './stores.ts';
 
-function accountSas(permissions: string): string {
-  return generateAccountSASQueryParameters(
-    {
-      permissions: AccountSASPermissions.parse(permissions),
-      services: AccountSASServices.parse('b').toString(),
-      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
-      startsOn: new Date(Date.now() - 5 * 60_000),
-      expiresOn: new Date(Date.now() + 3600_000),
-    },
-    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
-  ).toString();
-}
+const accountSas = azuriteAccountSas;
 
 /** Every secret-looking part of a SAS: the whole token and its signature, raw and percent-decoded. */
 function sasParts(sas: string): string[] {

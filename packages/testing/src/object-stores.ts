@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 
 const require = createRequire(import.meta.url);
 
@@ -153,6 +154,20 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
 /** Azurite's published development account (not a secret: the same in every Azurite). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+/** An account SAS for Azurite's blob service (`permissions` as in 'rwdlac'), valid for an hour. */
+export function azuriteAccountSas(permissions: string): string {
+  return generateAccountSASQueryParameters(
+    {
+      permissions: AccountSASPermissions.parse(permissions),
+      services: AccountSASServices.parse('b').toString(),
+      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+      startsOn: new Date(Date.now() - 5 * 60_000),
+      expiresOn: new Date(Date.now() + 3600_000),
+    },
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+  ).toString();
+}
 
 export interface AzuriteHandle {
   connectionString: string;
