@@ -19,6 +19,7 @@ import {
   healthRoute,
   JobId,
   JobListResponse,
+  JobSummary,
   type Logger,
   mountMetrics,
   JobListQuery,
@@ -116,6 +117,19 @@ export function createGatewayApp(deps: GatewayDeps) {
     });
     return c.json(body);
   });
+
+  // Cancel stops the job (its queued batches leave the queue, running ones take no new file); retry
+  // queues its failed files again. Both answer the job's summary; a job of another token is a 404.
+  for (const action of ['cancel', 'retry'] as const) {
+    app.post(`/api/import/jobs/:job_id/${action}`, async (c) => {
+      const body = await metadataService.call('POST', `/jobs/${jobIdParam(c)}/${action}`, {
+        requestId: c.get('requestId'),
+        headers: scope(c.get('caller')),
+        schema: JobSummary,
+      });
+      return c.json(body);
+    });
+  }
 
   app.get('/api/import/jobs/:job_id/files', validate('query', FileListQuery), async (c) => {
     const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/files`, {

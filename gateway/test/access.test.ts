@@ -141,6 +141,24 @@ describe('access through the gateway', () => {
     }
   });
 
+  it('cancel and retry act on the caller\'s own jobs only', async () => {
+    const gw = await gateway();
+    try {
+      const job = await createJob('bob');
+      const post = (path: string, token: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: bearer(token) });
+      const foreign = await post(`/api/import/jobs/${job.job_id}/cancel`, tokens.alice!);
+      assert.equal(foreign.status, 404);
+      assert.equal((await post(`/api/import/jobs/${job.job_id}/retry`, tokens.alice!)).status, 404);
+      const own = await post(`/api/import/jobs/${job.job_id}/cancel`, tokens.bob!);
+      assert.equal(own.status, 200);
+      assert.equal(((await own.json()) as JobSummary).status, 'cancelled');
+      const retry = await post(`/api/import/jobs/${job.job_id}/retry`, tokens.bob!);
+      assert.equal(retry.status, 409);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('the internal services refuse callers without INTERNAL_TOKEN (but answer /health)', async () => {
     for (const headers of [{}, bearer('not-the-internal-token-0000000000000000'), bearer(ADMIN)]) {
       const res = await fetch(`${metadata.url}/jobs`, { headers });

@@ -25,6 +25,7 @@ import { completeListing, getBatch, recordResults } from './batches.ts';
 import type { Db } from './db.ts';
 import type { BatchDispatcher } from './dispatch.ts';
 import { createStatusCache } from './status-cache.ts';
+import { mountControlRoutes } from './control.ts';
 import { addFiles, type JobLimits } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 import { verifyTokenHash } from './tokens.ts';
@@ -123,6 +124,7 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
     await dispatcher.dispatch(done.job.job_id, done.sealed);
     return c.json({ job: done.job, batches_sealed: done.sealed.length } satisfies ListingCompleteResponse);
   });
+  mountControlRoutes(app, { db, dispatcher, statusCache, ownerOf });
   app.get('/batches/:batch_id', async (c) => c.json(await getBatch(db, c.req.param('batch_id'))));
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {
     const body = c.req.valid('json');

@@ -16,6 +16,8 @@ export interface BatchDispatcher {
   dispatch(jobId: string, batchIds: readonly string[]): Promise<void>;
   /** Enqueue every sealed batch of an unfinished job, and every queued one Redis lost; returns how many. */
   sweep(): Promise<number>;
+  /** Take these batches off the queue where no worker holds them (a cancelled job's); never throws. */
+  remove(batchIds: readonly string[]): Promise<void>;
   /** Sweep now and every `intervalMs` until close(). */
   start(intervalMs: number): void;
   close(): Promise<void>;
@@ -85,6 +87,12 @@ export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: L
       } catch (err) {
         log.warn({ job_id: jobId, batches: batchIds.length, err: (err as Error).message }, 'could not enqueue sealed batches; the sweep will');
       }
+    },
+    async remove(batchIds) {
+      // A batch a worker holds (locked) stays; it finds its job ended and copies nothing more.
+      const removed = await Promise.allSettled(batchIds.map((id) => queue.remove(id)));
+      const failed = removed.filter((r) => r.status === 'rejected').length;
+      if (failed) log.warn({ batches: failed }, 'could not remove some batches from the queue; they will copy nothing');
     },
     sweep() {
       // One sweep at a time: the timer and a caller never enqueue the same page twice at once.

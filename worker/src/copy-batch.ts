@@ -9,6 +9,7 @@ import type { LimitFunction } from 'p-limit';
 import { CopyBatch, CopyBatchRef, isUnavailable, JobSummary, type CopyFile, type FileResult, type Logger, type ServiceClient } from '@drive-import/common';
 import type { StorageDriver, StorageProvider } from '@drive-import/storage';
 import { copyFile, type CopyDeps } from './copy-file.ts';
+import type { JobEnded } from './job-watch.ts';
 
 /** The queue payload plus what this worker adds: the finished results, saved before they are posted. */
 export type CopyJobData = CopyBatchRef & { results?: FileResult[] };
@@ -21,6 +22,8 @@ export interface BatchDeps extends CopyDeps {
   log: Logger;
   /** Aborted when the process must stop: in-flight batches are put back on the queue. */
   shutdown: AbortSignal;
+  /** True once the batch's job has ended (cancelled): its files not yet started are left alone. */
+  jobEnded?: JobEnded;
 }
 
 export function createBatchProcessor(deps: BatchDeps) {
@@ -85,10 +88,12 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
     const error = `storage destination '${batch.destination}' is not configured on this worker`;
     return batch.files.map((f) => ({ drive_id: f.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error, attempts: 0 }));
   }
-  return Promise.all(
+  const results = await Promise.all(
     batch.files.map((file) =>
-      deps.limit(async () => {
+      deps.limit(async (): Promise<FileResult | null> => {
         deps.shutdown.throwIfAborted();
+        // Cancelled meanwhile: take no new file (its row stays pending; what was copied is reported).
+        if (await deps.jobEnded?.(batch.job_id)) return null;
         // A batch taken over from a worker that died may already have this file in the store.
         if (redelivered) {
           const found = await alreadyStored(store, file);
@@ -103,6 +108,9 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
       }),
     ),
   );
+  const done = results.filter((r): r is FileResult => r !== null);
+  if (done.length < results.length) log.info({ copied: done.length, left: results.length - done.length }, 'job ended during the batch: the rest left uncopied');
+  return done;
 }
 
 /** The object already under the key with Drive's md5 and size: a result without downloading again. */

@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { configuredDestinations, createLogger, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
 import { createDriveClient, createDrivePacer } from '@drive-import/drive';
 import { createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage';
+import { createJobWatch } from './job-watch.ts';
 import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import { createBatchProcessor, type CopyJobData } from './copy-batch.ts';
@@ -55,6 +56,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     metadata,
     log,
     shutdown: shutdown.signal,
+    jobEnded: createJobWatch(metadata),
   });
   const worker = new Worker<CopyJobData>(QUEUES.copy, processor, {
     connection: redisConnection(config.REDIS_URL),

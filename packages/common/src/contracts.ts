@@ -316,3 +316,156 @@ export const StoredObjectResponse = z.object({
   drive_id: z.string(),
 });
 export type StoredObjectResponse = z.infer<typeof StoredObjectResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Images (gateway /api/images*, metadata-service /images*): the files in the store
+// ---------------------------------------------------------------------------------------------
+/**
+ * An image is a file row in the store (status stored or skipped). Its `id` is the files table's
+ * integer row id as a decimal string (stable, unique across jobs; the Drive id is not: two jobs of
+ * one folder share Drive ids).
+ */
+export const ImageId = z.string().regex(/^[1-9]\d{0,14}$/, 'not an image id');
+
+/** Rows an OFFSET page (`page=`) may skip; deeper pages need `cursor` (keyset). */
+export const MAX_IMAGE_OFFSET = 10_000;
+
+/**
+ * GET /api/images: newest last (`sort=created_at`, the default, = listing order) or newest first
+ * (`sort=-created_at`). `cursor` (the previous page's `next_cursor`) is a keyset page: page 10,000
+ * costs what page 1 costs. `page` (the older API) is an OFFSET page, allowed while
+ * (page - 1) * per_page <= MAX_IMAGE_OFFSET.
+ */
+export const ImageListQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().regex(/^\d{1,15}$/, 'not a cursor from next_cursor').optional(),
+  job_id: JobId.optional(),
+  /** Images in this folder (its folder_path) or below it. */
+  folder: z.string().max(8192).optional(),
+  /** Exact MIME type (image/jpeg) or a type's family (image/*). */
+  mime: z.string().max(255).optional(),
+  /** A substring of the name (case-insensitive for ASCII). */
+  q: z.string().min(1).max(255).optional(),
+  sort: z.enum(['created_at', '-created_at']).default('created_at'),
+});
+export type ImageListQuery = z.infer<typeof ImageListQuery>;
+
+export const ImageRecord = z.object({
+  id: ImageId,
+  job_id: JobId,
+  drive_id: z.string(),
+  name: z.string(),
+  folder_path: z.string(),
+  mime_type: z.string(),
+  size: bytes.nullable(),
+  md5: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  taken_at: z.string().nullable(),
+  destination: Destination,
+  storage_key: z.string(),
+  created_at: isoDate,
+  /** Thumbnails are not made yet: always null for now. */
+  thumbnail_url: z.string().nullable(),
+  /** The gateway's content route for this image (`/api/images/<id>/content`). */
+  url: z.string(),
+});
+export type ImageRecord = z.infer<typeof ImageRecord>;
+
+export const ImageListResponse = z.object({
+  images: z.array(ImageRecord),
+  /** The OFFSET page answered, or null for a keyset (`cursor`) page. */
+  page: z.number().int().nullable(),
+  per_page: z.number().int(),
+  /**
+   * Images matching the filter. Without folder/mime/q: from the jobs' counters (exact, no scan).
+   * With one: a bounded count, at most MAX_IMAGE_COUNT (then total_exact is false).
+   */
+  total: z.number().int(),
+  total_exact: z.boolean(),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: z.string().nullable(),
+});
+export type ImageListResponse = z.infer<typeof ImageListResponse>;
+
+/** A filtered count stops here (see ImageListResponse.total). */
+export const MAX_IMAGE_COUNT = 10_000;
+
+/** GET /api/images/:id: the image and a read URL (presigned for S3, SAS for Azure, signed storage-service URL for local). */
+export const ImageDetailResponse = ImageRecord.extend({
+  read_url: z.string().nullable(),
+  /** Why read_url is null (the store could not make one), else null. */
+  read_url_error: z.string().nullable(),
+});
+export type ImageDetailResponse = z.infer<typeof ImageDetailResponse>;
+
+export const ImageDeleteOutcome = z.enum(['deleted', 'not_found', 'store_error']);
+export type ImageDeleteOutcome = z.infer<typeof ImageDeleteOutcome>;
+export const ImageDeleteResult = z.object({
+  id: z.string(),
+  result: ImageDeleteOutcome,
+  /** For store_error: what the store said (the row and the object stay). */
+  error: z.string().nullable(),
+});
+export type ImageDeleteResult = z.infer<typeof ImageDeleteResult>;
+
+/** POST /api/images/bulk-delete: up to 1,000 ids, or every image of one job (deleted in chunks). */
+export const BulkDeleteRequest = z.union([
+  z.strictObject({ ids: z.array(ImageId).min(1).max(1000) }),
+  z.strictObject({ job_id: JobId }),
+]);
+export type BulkDeleteRequest = z.infer<typeof BulkDeleteRequest>;
+
+export const BulkDeleteResponse = z.object({
+  deleted: z.number().int(),
+  not_found: z.number().int(),
+  store_error: z.number().int(),
+  /**
+   * Per id. For `{ids}`: every id. For `{job_id}`: only the ids that were NOT deleted (store_error),
+   * at most 1,000 of them: a million-image job is not echoed back id by id.
+   */
+  results: z.array(ImageDeleteResult),
+});
+export type BulkDeleteResponse = z.infer<typeof BulkDeleteResponse>;
+
+/**
+ * metadata-service POST /images/lookup {ids} -> {images: ImageRecord[]} (those that exist and the caller may see);
+ * POST /images/remove {ids} -> ImageRemoveResponse: removes the rows (their objects already deleted).
+ */
+export const ImageIdsRequest = z.strictObject({ ids: z.array(ImageId).min(1).max(1000) });
+export type ImageIdsRequest = z.infer<typeof ImageIdsRequest>;
+export const ImageLookupResponse = z.object({ images: z.array(ImageRecord) });
+export type ImageLookupResponse = z.infer<typeof ImageLookupResponse>;
+/** GET /api/images/all: the list's filters, no paging (every matching image, streamed). */
+export const ImageStreamQuery = z.strictObject({
+  job_id: JobId.optional(),
+  folder: z.string().max(8192).optional(),
+  mime: z.string().max(255).optional(),
+  q: z.string().min(1).max(255).optional(),
+});
+export type ImageStreamQuery = z.infer<typeof ImageStreamQuery>;
+export const ImageRemoveResponse = z.object({ removed: z.array(z.string()), not_found: z.array(z.string()) });
+export type ImageRemoveResponse = z.infer<typeof ImageRemoveResponse>;
+
+const StoreUsage = z.object({ files: z.number().int(), bytes });
+
+/**
+ * GET /api/stats: the older system's keys (total_images, total_size_bytes, total_size_mb,
+ * aws_images, azure_images) plus per store, per job (newest 100) and per day (of the job's start).
+ * All from the jobs' counters (one row per import), never a scan of the files.
+ */
+export const StatsResponse = z.object({
+  total_images: z.number().int(),
+  total_size_bytes: bytes,
+  total_size_mb: z.number(),
+  aws_images: z.number().int(),
+  azure_images: z.number().int(),
+  local_images: z.number().int(),
+  stores: z.object({ s3: StoreUsage, azure: StoreUsage, local: StoreUsage }),
+  jobs: z.array(
+    z.object({ job_id: JobId, destination: Destination, status: JobStatus, files: z.number().int(), bytes, failed: z.number().int(), created_at: isoDate }),
+  ),
+  days: z.array(z.object({ day: z.string(), jobs: z.number().int(), files: z.number().int(), bytes })),
+});
+export type StatsResponse = z.infer<typeof StatsResponse>;

@@ -5,3 +5,4 @@ export * from './redis.ts';
 export * from './object-stores.ts';
 export * from './metrics.ts';
 export * from './secrets.ts';
+export * from './fault-proxy.ts';
