@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AppError, ConfigError, databaseEnv, loadConfig, TokenName } from '@drive-import/common';
+import { AppError, ConfigError, databaseEnv, loadConfig, TokenName, withLegacyDatabaseEnv } from '@drive-import/common';
 import { createToken, listTokens, openDb, revokeToken } from '@drive-import/metadata-service';
 
 const USAGE = 'usage: npm run token -- create <name> [--admin] | list | revoke <name>';
@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const { DATABASE_URL } = loadConfig(databaseEnv);
+  const { DATABASE_URL } = loadConfig(databaseEnv, withLegacyDatabaseEnv(process.env));
   const db = await openDb(DATABASE_URL);
   try {
     if (command === 'create') {

@@ -30,6 +30,7 @@ import { addFiles, type JobLimits } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 import { verifyTokenHash } from './tokens.ts';
 import { storedObjectRoute } from './stored-objects.ts';
+import { mountImageRoutes } from './images.ts';
 
 /** The token name a non-admin caller is limited to (the gateway's OWNER_HEADER), or undefined for all jobs. */
 const ownerOf = (c: Context) => c.req.header(OWNER_HEADER) || undefined;
@@ -125,6 +126,7 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
     return c.json({ job: done.job, batches_sealed: done.sealed.length } satisfies ListingCompleteResponse);
   });
   mountControlRoutes(app, { db, dispatcher, statusCache, ownerOf });
+  mountImageRoutes(app, { db, ownerOf, onJobsChanged: (ids) => ids.forEach((id) => statusCache.invalidate(id)) });
   app.get('/batches/:batch_id', async (c) => c.json(await getBatch(db, c.req.param('batch_id'))));
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {
     const body = c.req.valid('json');

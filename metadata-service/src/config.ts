@@ -1,4 +1,4 @@
-import { databaseEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv } from '@drive-import/common';
+import { databaseEnv, internalAuthEnv, loadConfig, withLegacyDatabaseEnv, loggingEnv, portsEnv, positiveInt, redisEnv } from '@drive-import/common';
 import { z } from 'zod';
 
 export const metadataServiceEnv = {
@@ -17,4 +17,4 @@ export const metadataServiceEnv = {
 };
 
 export type MetadataServiceConfig = ReturnType<typeof loadMetadataServiceConfig>;
-export const loadMetadataServiceConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(metadataServiceEnv, env);
+export const loadMetadataServiceConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(metadataServiceEnv, withLegacyDatabaseEnv(env));

@@ -402,19 +402,19 @@ export function auditRun(
   const problems: string[] = [];
   const md5ById = new Map(expected.map((f) => [f.id, f.md5]));
   const byId = new Map<string, FileRecord[]>();
-  for (const r of rows) byId.set(r.drive_id, [...(byId.get(r.drive_id) ?? []), r]);
+  for (const r of rows) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
   const extraRows = [...byId.values()].reduce((n, rs) => n + rs.length - 1, 0);
-  const strangers = rows.filter((r) => !md5ById.has(r.drive_id));
+  const strangers = rows.filter((r) => !md5ById.has(r.id));
   const inStore = rows.filter((r) => r.status === 'stored' || r.status === 'skipped');
   const failed = rows.filter((r) => r.status === 'failed');
   const other = rows.filter((r) => !['stored', 'skipped', 'failed'].includes(r.status));
   const storedKeys = new Set(inStore.map((r) => r.storage_key));
   const missing = inStore.filter((r) => !objects.has(r.storage_key));
-  const wrongBytes = inStore.filter((r) => objects.has(r.storage_key) && objects.get(r.storage_key) !== md5ById.get(r.drive_id));
+  const wrongBytes = inStore.filter((r) => objects.has(r.storage_key) && objects.get(r.storage_key) !== md5ById.get(r.id));
   const orphans = [...objects.keys()].filter((k) => !storedKeys.has(k));
-  const good = new Set(inStore.filter((r) => objects.get(r.storage_key) === md5ById.get(r.drive_id)).map((r) => r.drive_id));
+  const good = new Set(inStore.filter((r) => objects.get(r.storage_key) === md5ById.get(r.id)).map((r) => r.id));
   const accepted = failed.filter((r) => acceptFailure?.(r) ?? false);
-  const acceptedIds = new Set(accepted.map((r) => r.drive_id));
+  const acceptedIds = new Set(accepted.map((r) => r.id));
   const lost = expected.filter((f) => !good.has(f.id) && !acceptedIds.has(f.id));
 
   if (extraRows) problems.push(`${extraRows} extra catalog row(s) for one Drive file`);
@@ -424,8 +424,8 @@ export function auditRun(
   if (wrongBytes.length) problems.push(`${wrongBytes.length} object(s) whose bytes do not match Drive's md5, e.g. ${wrongBytes[0]!.storage_key}`);
   if (orphans.length) problems.push(`${orphans.length} orphan object(s) no row points at, e.g. ${orphans[0]}`);
   if (other.length) problems.push(`${other.length} row(s) left ${other[0]!.status}`);
-  const refused = failed.filter((r) => !acceptedIds.has(r.drive_id));
-  if (refused.length) problems.push(`${refused.length} file(s) failed, e.g. ${refused[0]!.drive_id}: ${refused[0]!.error}`);
+  const refused = failed.filter((r) => !acceptedIds.has(r.id));
+  if (refused.length) problems.push(`${refused.length} file(s) failed, e.g. ${refused[0]!.id}: ${refused[0]!.error}`);
   if (lost.length) problems.push(`${lost.length} Drive file(s) lost (neither stored with the right bytes nor failed for an accepted reason), e.g. ${lost[0]!.id}`);
   // The job's own counters against the rows.
   const want = failed.length ? 'completed_with_errors' : 'completed';

@@ -67,6 +67,31 @@ export const databaseEnv = {
     .default('file:./.data/drive-import.db'),
 };
 
+const LEGACY_DB_VARS = ['DB_SERVER', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'] as const;
+
+/**
+ * The older system's SQL Server settings (DB_SERVER, DB_NAME, DB_USER, DB_PASSWORD; DB_PORT
+ * optional, 1433) accepted in place of DATABASE_URL, so its users can point this one at their Azure
+ * SQL: the env with DATABASE_URL built from them (encrypted, as Azure SQL requires). DATABASE_URL,
+ * when set, wins. Some but not all of them set is an error naming the missing ones.
+ */
+export function withLegacyDatabaseEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.DATABASE_URL || !LEGACY_DB_VARS.some((v) => env[v])) return env;
+  const missing = LEGACY_DB_VARS.filter((v) => !env[v]);
+  if (missing.length) throw new ConfigError(`Invalid configuration: ${missing.join(', ')}: set with the other DB_* settings (or set DATABASE_URL instead)`);
+  const braced = (name: string, value: string) => {
+    if (/[{}]/.test(value)) throw new ConfigError(`Invalid configuration: ${name} contains { or }: write a DATABASE_URL instead`);
+    return `{${value}}`;
+  };
+  const port = env.DB_PORT ?? '1433';
+  if (!/^\d{1,5}$/.test(port)) throw new ConfigError('Invalid configuration: DB_PORT: must be a port number');
+  const host = env.DB_SERVER!.replace(/^tcp:/, '').replace(/,\d+$/, '');
+  const url =
+    `sqlserver://${host}:${port};database=${braced('DB_NAME', env.DB_NAME!)};user=${braced('DB_USER', env.DB_USER!)};` +
+    `password=${braced('DB_PASSWORD', env.DB_PASSWORD!)};encrypt=true;trustServerCertificate=false`;
+  return { ...env, DATABASE_URL: url };
+}
+
 export const storageEnv = {
   STORAGE_PROVIDER: Destination.default('local'),
   STORAGE_KEY_PREFIX: z
