@@ -35,6 +35,7 @@ import type { Context, Hono } from 'hono';
 import { validate } from '@drive-import/common';
 import { type AuthOptions, type Caller, createAuth, type GatewayEnv, requireAdmin } from './auth.ts';
 import { createStatusCache, type StatusCacheOptions } from './status-cache.ts';
+import { mountImageRoutes } from './images.ts';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
 export const FRONTEND_DIR = fileURLToPath(new URL('../../frontend', import.meta.url));
@@ -119,8 +120,9 @@ export function createGatewayApp(deps: GatewayDeps) {
   });
 
   // Cancel stops the job (its queued batches leave the queue, running ones take no new file); retry
-  // queues its failed files again. Both answer the job's summary; a job of another token is a 404.
-  for (const action of ['cancel', 'retry'] as const) {
+  // queues its failed files again; pause holds its batches (running ones finish) until resume.
+  // Each answers the job's summary; a job of another token is a 404.
+  for (const action of ['cancel', 'retry', 'pause', 'resume'] as const) {
     app.post(`/api/import/jobs/:job_id/${action}`, async (c) => {
       const body = await metadataService.call('POST', `/jobs/${jobIdParam(c)}/${action}`, {
         requestId: c.get('requestId'),
@@ -140,6 +142,8 @@ export function createGatewayApp(deps: GatewayDeps) {
     });
     return c.json(body);
   });
+
+  mountImageRoutes(app, { metadataService, storageService });
 
   // Each service's /health is asked at most once per TTL, however many callers (load balancers,
   // probes, a load test) hit this one: concurrent calls share the in-flight check.

@@ -30,6 +30,7 @@ export async function getBatch(db: Db, batchId: string): Promise<CopyBatch> {
   const { job } = batch;
   const out: CopyBatch = { job_id: job.id, batch_id: batch.id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [] };
   if (isTerminal(job.status) || batch.status === 'done') return out;
+  if (job.status === 'paused') return { ...out, paused: true };
   // Raw SQL: Prisma's row mapping costs several times more on this per-batch hot path.
   const rows = await db.read.$queryRaw<CopyFileRow[]>`
     SELECT "drive_id", "name", "mime_type", "size", "md5", "storage_key" FROM "files"
@@ -65,7 +66,8 @@ export async function completeListing(db: Db, id: string): Promise<{ job: JobSum
         listingComplete: true,
         nextBatchIndex: job.nextBatchIndex + sealed.length,
         openBatchFiles: 0,
-        status: finalStatus ?? 'processing',
+        // A paused job stays paused when its listing completes.
+        status: finalStatus ?? (job.status === 'paused' ? 'paused' : 'processing'),
         startedAt: job.startedAt ?? now,
         ...(finalStatus ? { finishedAt: now } : {}),
       },

@@ -84,6 +84,30 @@ export async function retryJob(db: Db, dispatcher: BatchDispatcher, id: string, 
   return toJobSummary(job);
 }
 
+/** Pause: the job's batches wait (a running one finishes its files) until resume; the listing goes on. */
+export async function pauseJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+  const job = await db.transaction(async (tx) => {
+    const job = await loadJob(tx, id, owner);
+    if (job.status === 'paused') return job;
+    if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
+    return tx.importJob.update({ where: { id: job.id }, data: { status: 'paused' } });
+  });
+  return toJobSummary(job);
+}
+
+/** Resume: back to listing or processing; the waiting batches are picked up again within seconds. */
+export async function resumeJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+  const job = await db.transaction(async (tx) => {
+    const job = await loadJob(tx, id, owner);
+    if (job.status !== 'paused') {
+      if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
+      return job;
+    }
+    return tx.importJob.update({ where: { id: job.id }, data: { status: job.listingComplete ? 'processing' : 'listing' } });
+  });
+  return toJobSummary(job);
+}
+
 export interface ControlRouteDeps {
   db: Db;
   dispatcher: BatchDispatcher;
@@ -93,7 +117,7 @@ export interface ControlRouteDeps {
 }
 
 export function mountControlRoutes(app: Hono<any>, deps: ControlRouteDeps): void {
-  for (const [action, run] of [['cancel', cancelJob], ['retry', retryJob]] as const) {
+  for (const [action, run] of [['cancel', cancelJob], ['retry', retryJob], ['pause', pauseJob], ['resume', resumeJob]] as const) {
     app.post(`/jobs/:id/${action}`, async (c) => {
       const job = await run(deps.db, deps.dispatcher, c.req.param('id'), deps.ownerOf(c));
       deps.statusCache.invalidate(job.job_id);

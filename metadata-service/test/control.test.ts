@@ -87,3 +87,37 @@ describe('retry and cancel', () => {
     }
   });
 });
+
+describe('pause and resume', () => {
+  it('a paused job hands its batches out as paused (no files) and keeps its status through the listing; resume hands them out again', async () => {
+    const svc = await freshService();
+    try {
+      const id = await createJob(svc, 10);
+      const all = files(0, 25);
+      await svc.request('POST', `/jobs/${id}/files`, { files: all });
+      const paused = await svc.request('POST', `/jobs/${id}/pause`);
+      assert.equal(paused.status, 200);
+      assert.equal(paused.body.status, 'paused');
+      const b0 = (await svc.request('GET', `/batches/${id}-b0`)).body;
+      assert.equal(b0.paused, true);
+      assert.deepEqual(b0.files, []);
+      // The listing goes on while paused, and completing it leaves the job paused.
+      assert.equal((await svc.request('POST', `/jobs/${id}/listing-complete`)).body.job.status, 'paused');
+      assert.equal((await svc.request('POST', `/jobs/${id}/pause`)).status, 200, 'pausing twice is fine');
+
+      const resumed = await svc.request('POST', `/jobs/${id}/resume`);
+      assert.equal(resumed.body.status, 'processing');
+      const again = (await svc.request('GET', `/batches/${id}-b0`)).body;
+      assert.equal(again.paused, undefined);
+      assert.equal(again.files.length, 10);
+      for (const b of [0, 1, 2]) {
+        const batch = (await svc.request('GET', `/batches/${id}-b${b}`)).body;
+        await svc.request('POST', `/batches/${id}-b${b}/results`, { job_id: id, results: batch.files.map(stored) });
+      }
+      assert.equal((await svc.request('GET', `/jobs/${id}`)).body.status, 'completed');
+      assert.equal((await svc.request('POST', `/jobs/${id}/pause`)).status, 409, 'a finished job cannot be paused');
+    } finally {
+      await svc.close();
+    }
+  });
+});

@@ -26,6 +26,9 @@ export interface BatchDeps extends CopyDeps {
   jobEnded?: JobEnded;
 }
 
+/** How soon a batch of a paused job asks again whether it may run. */
+export const PAUSED_RECHECK_MS = 3000;
+
 export function createBatchProcessor(deps: BatchDeps) {
   return async (job: Job<CopyJobData>, token?: string): Promise<{ posted: number }> => {
     const parsed = CopyBatchRef.safeParse({ job_id: job.data.job_id, batch_id: job.data.batch_id });
@@ -38,6 +41,11 @@ export function createBatchProcessor(deps: BatchDeps) {
       log.info({ files: results.length }, 're-posting saved results');
     } else {
       const batch = await metadataCall(log, () => deps.metadata.call('GET', `/batches/${encodeURIComponent(ref.batch_id)}`, { schema: CopyBatch }));
+      // Paused: back to wait, without spending an attempt; asked again after PAUSED_RECHECK_MS.
+      if (batch.paused) {
+        await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
+        throw new DelayedError();
+      }
       // Done already (a repeated delivery) or its job ended (cancelled, failed): nothing to copy.
       if (batch.files.length === 0) return { posted: 0 };
       const started = performance.now();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { waitFor } from '@drive-import/testing';
-import { bucketObjects, createJob, enqueue, jobFiles, metadataClient, setup, sharedRedis } from './support.ts';
+import { bucketObjects, createJob, enqueue, jobFiles, metadataClient, setup, sharedRedis, waitForJob } from './support.ts';
 
 after(async () => (await sharedRedis()).stop());
 
@@ -34,6 +34,27 @@ test('cancel mid-batch: the running batch stops taking files; objects and rows a
     assert.ok(storedRows.length < 60, `stopped early: ${storedRows.length} of 60 stored`);
     assert.deepEqual(new Set(objects.keys()), new Set(storedRows.map((r) => r.storage_key)), 'every object has its row and every stored row its object');
     assert.ok(rows.filter((r) => r.status === 'pending').length > 0, 'the rest stays pending, uncopied');
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('pause: a paused job\'s batches wait without spending attempts; resume copies them all', async () => {
+  const env = await setup({ tree: { files: 30, depth: 0, seed: 22, imageBytes: 1000 } });
+  try {
+    const { jobId, batches } = await createJob(env, { batchSize: 10 });
+    const metadata = metadataClient(env);
+    assert.equal(((await metadata.call('POST', `/jobs/${jobId}/pause`)) as { status: string }).status, 'paused');
+    await env.startWorker();
+    await enqueue(env, batches);
+    await waitFor('the batches to be put back to wait', async () => (await env.queue.getDelayedCount()) === 3, 15_000, 50);
+    assert.equal((await bucketObjects(env)).size, 0, 'nothing copied while paused');
+    const delayed = await env.queue.getDelayed();
+    assert.ok(delayed.every((j) => j.attemptsMade === 0), 'no attempt spent');
+    await metadata.call('POST', `/jobs/${jobId}/resume`);
+    const job = await waitForJob(env, jobId, 30_000);
+    assert.equal(job.status, 'completed');
+    assert.equal((await bucketObjects(env)).size, 30);
   } finally {
     await env.cleanup();
   }

@@ -16,7 +16,8 @@ export const BatchId = z.string().regex(/^[0-9a-f-]{36}-b\d+$/);
 export const Destination = z.enum(['s3', 'azure', 'local']);
 export type Destination = z.infer<typeof Destination>;
 
-export const JobStatus = z.enum(['queued', 'listing', 'processing', 'completed', 'completed_with_errors', 'failed', 'cancelled']);
+/** `paused`: its batches wait (running ones finish) until it is resumed; the listing goes on. */
+export const JobStatus = z.enum(['queued', 'listing', 'processing', 'paused', 'completed', 'completed_with_errors', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatus>;
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
 
@@ -216,6 +217,8 @@ export const CopyBatch = z.object({
   destination: Destination,
   resource_key: z.string().nullable(),
   files: z.array(CopyFile).max(1000),
+  /** The job is paused: no files now; the worker puts the batch back to wait (no attempt spent). */
+  paused: z.boolean().optional(),
 });
 export type CopyBatch = z.infer<typeof CopyBatch>;
 

@@ -99,6 +99,45 @@ export class ServiceClient {
     }
     throw new AppError(502, 'upstream_error', `${this.service} answered ${status}: ${e?.message ?? text.slice(0, 200)}`);
   }
+
+  /**
+   * The 2xx response itself, its body unread (status, headers, a Node stream): for bodies passed
+   * through as they come (streamed lists, object content). Errors as in `raw`. `timeoutMs` bounds
+   * the wait for headers and each gap between body chunks, not the whole transfer.
+   */
+  async stream(method: string, path: string, options: Omit<CallOptions<undefined>, 'schema'> = {}): Promise<Dispatcher.ResponseData> {
+    const url = new URL(path, this.baseUrl);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.requestId) headers['x-request-id'] = options.requestId;
+    if (this.authorization) headers.authorization = this.authorization;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        headersTimeout: options.timeoutMs ?? this.defaultTimeoutMs,
+        bodyTimeout: options.timeoutMs ?? this.defaultTimeoutMs,
+      });
+    } catch (err) {
+      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      throw new AppError(503, 'upstream_unavailable', `${this.service} is unreachable: ${reason}`);
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    const text = await res.body.text().catch(() => '');
+    let e: { code?: string; message?: string } | undefined;
+    try {
+      e = (JSON.parse(text) as { error?: typeof e }).error;
+    } catch {
+      /* not JSON: reported below */
+    }
+    if (res.statusCode >= 400 && res.statusCode < 500 && e?.code) {
+      throw new AppError(res.statusCode as 400, e.code, e.message ?? `${this.service} answered ${res.statusCode}`);
+    }
+    throw new AppError(502, 'upstream_error', `${this.service} answered ${res.statusCode}: ${e?.message ?? text.slice(0, 200)}`);
+  }
 }
 
 /** True for errors worth retrying later (the other service is down or overloaded). */
