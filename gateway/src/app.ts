@@ -20,6 +20,7 @@ import {
   JobId,
   JobListResponse,
   JobSummary,
+  WebhookDeliveriesResponse,
   type Logger,
   mountMetrics,
   JobListQuery,
@@ -132,6 +133,10 @@ export function createGatewayApp(deps: GatewayDeps) {
       return c.json(body);
     });
   }
+
+  app.get('/api/import/jobs/:job_id/deliveries', async (c) =>
+    c.json(await metadataService.call('GET', `/jobs/${jobIdParam(c)}/deliveries`, { requestId: c.get('requestId'), headers: scope(c.get('caller')), schema: WebhookDeliveriesResponse })),
+  );
 
   app.get('/api/import/jobs/:job_id/files', validate('query', FileListQuery), async (c) => {
     const body = await metadataService.call('GET', `/jobs/${jobIdParam(c)}/files`, {

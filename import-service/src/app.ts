@@ -67,6 +67,7 @@ export function createImportApp(deps: ImportAppDeps) {
       destination,
       batch_size: deps.batchSize,
       owner: body.owner,
+      callback_url: body.callback_url ?? null,
     };
     const job = await deps.metadata.call('POST', '/jobs', { body: request, schema: JobSummary, requestId, timeoutMs: 10_000 });
     const log = c.var.log.child({ job_id: job.job_id });

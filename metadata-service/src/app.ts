@@ -1,6 +1,8 @@
 /** The metadata-service's internal HTTP API (called by the import-service, the worker and the gateway). */
 import {
   AddFilesRequest,
+  AppError,
+  resolveWebhookTarget,
   type AddFilesResponse,
   BatchResultsRequest,
   conflict,
@@ -29,6 +31,7 @@ import { mountControlRoutes } from './control.ts';
 import { addFiles, type JobLimits } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 import { verifyTokenHash } from './tokens.ts';
+import { listDeliveries } from './webhooks.ts';
 import { storedObjectRoute } from './stored-objects.ts';
 import { mountImageRoutes } from './images.ts';
 
@@ -44,6 +47,8 @@ export interface MetadataAppDeps {
   internalToken?: string;
   /** Per-job caps (MAX_FILES_PER_JOB, MAX_BYTES_PER_JOB). */
   limits?: JobLimits;
+  /** Set when callbacks are on (WEBHOOK_SECRET): the hosts allowed although not public. */
+  webhooks?: { allowHosts: readonly string[] };
 }
 
 // 5,000 listed files with long names and paths fit; the contracts bound every field.
@@ -78,7 +83,7 @@ function metadataMetrics(db: Db) {
   return { metrics, filesAdded, results };
 }
 
-export function createMetadataApp({ db, log, dispatcher, internalToken, limits = {} }: MetadataAppDeps) {
+export function createMetadataApp({ db, log, dispatcher, internalToken, limits = {}, webhooks }: MetadataAppDeps) {
   const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES, internalToken });
   const { metrics, filesAdded, results } = metadataMetrics(db);
   const statusCache = createStatusCache();
@@ -89,7 +94,15 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
   app.get('/stored-objects', storedObjectRoute(db));
 
   app.post('/tokens/verify', validate('json', VerifyTokenRequest), async (c) => c.json(await verifyTokenHash(db, c.req.valid('json').hash)));
-  app.post('/jobs', validate('json', CreateJobRequest), async (c) => c.json(await createJob(db, c.req.valid('json')), 201));
+  app.post('/jobs', validate('json', CreateJobRequest), async (c) => {
+    const body = c.req.valid('json');
+    if (body.callback_url) {
+      if (!webhooks) throw new AppError(400, 'webhooks_not_configured', 'callback_url needs WEBHOOK_SECRET set on this deployment');
+      await resolveWebhookTarget(body.callback_url, webhooks.allowHosts);
+    }
+    return c.json(await createJob(db, body), 201);
+  });
+  app.get('/jobs/:id/deliveries', async (c) => c.json(await listDeliveries(db, c.req.param('id'), ownerOf(c))));
   app.get('/jobs', validate('query', JobListQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'), ownerOf(c))));
   app.get('/jobs/:id', async (c) => c.json(await getJob(db, c.req.param('id'), ownerOf(c))));
   app.patch('/jobs/:id', validate('json', UpdateJobRequest), async (c) => {

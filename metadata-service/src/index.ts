@@ -4,6 +4,7 @@ import { createMetadataApp } from './app.ts';
 import { openDb } from './db.ts';
 import { createBatchDispatcher } from './dispatch.ts';
 import type { JobLimits } from './files.ts';
+import { createWebhooks, type WebhookOptions } from './webhooks.ts';
 import { backfillStoredObjects } from './stored-objects.ts';
 
 export { createMetadataApp, type MetadataAppDeps } from './app.ts';
@@ -27,6 +28,10 @@ export interface MetadataServiceOptions {
   internalToken?: string;
   /** Per-job caps (MAX_FILES_PER_JOB, MAX_BYTES_PER_JOB). */
   limits?: JobLimits;
+  /** Job callbacks (WEBHOOK_SECRET set); off when omitted. */
+  webhooks?: WebhookOptions;
+  /** How often ended jobs with a pending callback are looked for (default 1 s). */
+  webhookSweepMs?: number;
 }
 
 export interface RunningMetadataService {
@@ -43,21 +48,25 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
   const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(options.redisUrl), prefix: options.queuePrefix });
   copyQueue.on('error', (err) => log.error({ err: err.message }, 'copy queue error'));
   const dispatcher = createBatchDispatcher(db, copyQueue, log);
+  const webhooks = options.webhooks ? createWebhooks(db, options.redisUrl, options.queuePrefix, options.webhooks, log) : undefined;
   try {
-    const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits }), { port: options.port, hostname: options.host });
+    const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits, webhooks: options.webhooks }), { port: options.port, hostname: options.host });
     dispatcher.start(options.sweepIntervalMs ?? 10_000);
+    webhooks?.start(options.webhookSweepMs ?? 1000);
     log.info({ url: server.url, database: db.provider }, 'metadata-service listening');
     return {
       url: server.url,
       port: server.port,
       close: async () => {
         await server.close();
+        await webhooks?.close();
         await dispatcher.close();
         await closeQueue(copyQueue);
         await db.close();
       },
     };
   } catch (err) {
+    await webhooks?.close();
     await closeQueue(copyQueue);
     await db.close();
     throw err;

@@ -47,6 +47,8 @@ export async function createJob(db: Db, body: CreateJobRequest): Promise<JobSumm
         destination: body.destination,
         batchSize: body.batch_size,
         owner: body.owner,
+        callbackUrl: body.callback_url,
+        callbackState: body.callback_url ? 'pending' : null,
       },
     }),
   );

@@ -11,6 +11,15 @@ await runService('metadata-service', loadMetadataServiceConfig, (config, log) =>
     sweepIntervalMs: config.BATCH_SWEEP_INTERVAL_MS,
     internalToken: config.INTERNAL_TOKEN,
     limits: { maxFiles: config.MAX_FILES_PER_JOB, maxBytes: config.MAX_BYTES_PER_JOB },
+    webhooks: config.WEBHOOK_SECRET
+      ? {
+          secret: config.WEBHOOK_SECRET,
+          allowHosts: config.WEBHOOK_ALLOW_HOSTS,
+          maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+          retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        }
+      : undefined,
     log,
   }),
 );

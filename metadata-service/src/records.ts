@@ -27,6 +27,8 @@ export function toJobSummary(job: ImportJob): JobSummary {
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
     owner: job.owner,
+    callback_url: job.callbackUrl,
+    callback_state: job.callbackState as JobSummary['callback_state'],
   };
 }
 

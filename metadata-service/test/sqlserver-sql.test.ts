@@ -104,7 +104,7 @@ describe('SQL Server raw statements (the SQL Server code paths, run on SQLite)',
   for (const batchSize of [1, 139, 140, 500, 1000]) {
     it(`BATCH_SIZE ${batchSize}: a full batch is listed, copied and recorded; no statement binds more than maxRawParams`, async () => {
       const from = sent.length;
-      const job = await createJob(db, { folder_id: FOLDER_ID, folder_name: 'Photos', resource_key: null, destination: 's3', batch_size: batchSize, owner: null });
+      const job = await createJob(db, { folder_id: FOLDER_ID, folder_name: 'Photos', resource_key: null, destination: 's3', batch_size: batchSize, owner: null, callback_url: null });
       const files = Array.from({ length: batchSize }, () => listedFile(++nextFile));
       const added = await addFiles(db, job.job_id, { files });
       assert.equal(added.inserted, batchSize);
@@ -253,7 +253,7 @@ test('the foreign keys, as parsed, reference the tables and columns the migratio
       fks.push(`${table}.${column}`);
     }
   }
-  assert.deepEqual(fks.sort(), ['batches.id', 'import_jobs.id', 'import_jobs.id']);
+  assert.deepEqual(fks.sort(), ['batches.id', 'import_jobs.id', 'import_jobs.id', 'import_jobs.id']);
 });
 
 test('the parsed SQL Server migrations create the same tables and columns as the SQLite ones', async () => {

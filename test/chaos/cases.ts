@@ -88,6 +88,8 @@ export function importServiceKill(size: Size): ChaosCase {
     // Small pages, slow: the listing takes long enough to be killed in the middle.
     emulatorFaults: { maxPageSize: size === 'full' ? 200 : 50, latencyMs: { list: size === 'full' ? 150 : 300 } },
     restart: { baseDelayMs: 1000, maxDelayMs: 1000 },
+    // The dead process's listing is taken over once its lock lapses (default 30 s; 5 s here).
+    env: { LISTING_LOCK_DURATION_MS: '5000', LISTING_STALLED_INTERVAL_MS: '5000' },
     inject: async (ctx) => {
       const s = await ctx.until('part of the listing', (x) => x.total >= files * 0.25);
       if (s.listing_complete) return 'listing was complete before the kill (not a mid-listing kill)';
@@ -118,10 +120,14 @@ export function driveFaults(size: Size): ChaosCase {
     inject: async (ctx) => {
       ctx.driveProxy!.stall({ count: stalls, match: (_m, url) => url.includes('alt=media') });
       await ctx.until('copying', (s) => s.processed > 0);
+      // Besides the 1 % at random: the first download of a few files not copied yet is corrupted for sure.
+      const corruptFirstDownloadOf = ctx.emulator.tree.expectedImages().slice(-5).map((f) => f.id);
+      ctx.emulator.setFaults({ ...base, corruptFirstDownloadOf });
+      await sleep(500);
       const bursts = size === 'full' ? 3 : 1;
       for (let i = 0; i < bursts; i++) {
         if (await ctx.finished()) break;
-        ctx.emulator.setFaults({ ...base, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
+        ctx.emulator.setFaults({ ...base, corruptFirstDownloadOf, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
         await sleep(size === 'full' ? 5000 : 1500);
       }
       const st = ctx.emulator.stats();

@@ -35,6 +35,8 @@ const bytes = z.number().int().nonnegative();
 export const CreateImportRequest = z.strictObject({
   folder_url: z.string().trim().min(1).max(2048),
   destination: Destination.optional(),
+  /** POSTed the job's summary, signed (X-Drive-Import-Signature), when the job ends. */
+  callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type CreateImportRequest = z.infer<typeof CreateImportRequest>;
 
@@ -91,6 +93,9 @@ export const JobSummary = z.object({
   finished_at: isoDate.nullable(),
   /** The name of the token that started the job (null for jobs from before tokens). */
   owner: z.string().nullable(),
+  callback_url: z.string().nullable(),
+  /** pending (sent when the job ends) | delivered | failed (gave up); null without a callback. */
+  callback_state: z.enum(['pending', 'delivered', 'failed']).nullable(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 
@@ -166,6 +171,7 @@ export const CreateJobRequest = z.strictObject({
   destination: Destination,
   batch_size: z.number().int().min(1).max(1000),
   owner: TokenName.nullable().default(null),
+  callback_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().default(null),
 });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
@@ -472,3 +478,14 @@ export const StatsResponse = z.object({
   days: z.array(z.object({ day: z.string(), jobs: z.number().int(), files: z.number().int(), bytes })),
 });
 export type StatsResponse = z.infer<typeof StatsResponse>;
+
+/** GET /jobs/:id/deliveries: the job's webhook attempts, newest first (the latest 100). */
+export const WebhookDeliveryRecord = z.object({
+  attempt: z.number().int(),
+  at: isoDate,
+  status_code: z.number().int().nullable(),
+  ok: z.boolean(),
+  error: z.string().nullable(),
+});
+export const WebhookDeliveriesResponse = z.object({ deliveries: z.array(WebhookDeliveryRecord) });
+export type WebhookDeliveriesResponse = z.infer<typeof WebhookDeliveriesResponse>;

@@ -9,3 +9,4 @@ export * from './queues.ts';
 export * from './service-client.ts';
 export * from './secrets.ts';
 export * from './text.ts';
+export * from './webhook-target.ts';
