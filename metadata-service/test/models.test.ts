@@ -63,7 +63,7 @@ test('ImportJob, Batch and File round-trip through the SQLite client', async () 
 });
 
 test('the SQL Server client is generated with the same models (built at postinstall)', async () => {
-  assert.deepEqual(Object.values(SqlServerPrisma.ModelName), ['ImportJob', 'Batch', 'File', 'StoredObject', 'ApiToken', 'WebhookDelivery']);
+  assert.deepEqual(Object.values(SqlServerPrisma.ModelName), ['ImportJob', 'Batch', 'File', 'StoredObject', 'ApiToken', 'WebhookDelivery', 'Activity']);
   // Constructing it needs no server: the adapter connects on the first query.
   const client = new SqlServerClient({ adapter: new PrismaMssql('sqlserver://127.0.0.1:1;database=none;user=sa;password=x;trustServerCertificate=true') });
   assert.equal(typeof client.file.createMany, 'function');

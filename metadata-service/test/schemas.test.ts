@@ -39,7 +39,7 @@ const sqlite = parseModels(read('sqlite'));
 const sqlserver = parseModels(read('sqlserver'));
 
 test('both schemas have the same models, fields, types, relations and indexes', () => {
-  assert.deepEqual([...sqlite.keys()], ['ImportJob', 'Batch', 'File', 'StoredObject', 'ApiToken', 'WebhookDelivery']);
+  assert.deepEqual([...sqlite.keys()], ['ImportJob', 'Batch', 'File', 'StoredObject', 'ApiToken', 'WebhookDelivery', 'Activity']);
   assert.deepEqual([...sqlserver.keys()], [...sqlite.keys()]);
   for (const [name, model] of sqlite) {
     const other = sqlserver.get(name)!;
