@@ -12,7 +12,6 @@ import {
   createServiceMetrics,
   FileListQuery,
   FileListResponse,
-  OWNER_HEADER,
   type StartImportRequest,
   type HealthOptions,
   HealthResponse,
@@ -20,6 +19,8 @@ import {
   JobId,
   JobListResponse,
   JobSummary,
+  ActivityListQuery,
+  ActivityListResponse,
   WebhookDeliveriesResponse,
   type Logger,
   mountMetrics,
@@ -34,9 +35,10 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import type { Context, Hono } from 'hono';
 import { validate } from '@drive-import/common';
-import { type AuthOptions, type Caller, createAuth, type GatewayEnv, requireAdmin } from './auth.ts';
+import { type AuthOptions, createAuth, type GatewayEnv, requireAdmin, scope } from './auth.ts';
 import { createStatusCache, type StatusCacheOptions } from './status-cache.ts';
 import { mountImageRoutes } from './images.ts';
+import { mountOpenApi } from './openapi.ts';
 
 /** The live page (frontend/): plain HTML, CSS and JS, no build step. */
 export const FRONTEND_DIR = fileURLToPath(new URL('../../frontend', import.meta.url));
@@ -62,8 +64,6 @@ export interface GatewayDeps {
 
 export const ADMIN_BASE_PATH = '/admin/queues';
 
-/** A non-admin token sees its own jobs only: the metadata-service scopes every job read to it. */
-const scope = (caller: Caller): Record<string, string> => (caller.admin ? {} : { [OWNER_HEADER]: caller.name });
 
 function jobIdParam(c: Context): string {
   const parsed = JobId.safeParse(c.req.param('job_id'));
@@ -75,6 +75,7 @@ export function createGatewayApp(deps: GatewayDeps) {
   const { importService, metadataService, storageService } = deps;
   const app = createServiceApp(deps.log) as unknown as Hono<GatewayEnv>;
   const auth = createAuth(deps.auth);
+  mountOpenApi(app); // Public (before auth): GET /api/openapi.json and /api/docs describe the API, hold no data.
   // Before the routes they guard: Hono runs handlers in the order they were added.
   for (const path of ['/api/*', '/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, auth.required);
   for (const path of ['/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, requireAdmin);
@@ -133,6 +134,11 @@ export function createGatewayApp(deps: GatewayDeps) {
       return c.json(body);
     });
   }
+
+  // Newest first; a user token sees its own entries, an admin token everyone's.
+  app.get('/api/activity', validate('query', ActivityListQuery), async (c) =>
+    c.json(await metadataService.call('GET', '/activity', { query: c.req.valid('query'), requestId: c.get('requestId'), headers: scope(c.get('caller')), schema: ActivityListResponse })),
+  );
 
   app.get('/api/import/jobs/:job_id/deliveries', async (c) =>
     c.json(await metadataService.call('GET', `/jobs/${jobIdParam(c)}/deliveries`, { requestId: c.get('requestId'), headers: scope(c.get('caller')), schema: WebhookDeliveriesResponse })),

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { AppError, bearerToken, safeEqual, type AppEnv, type TokenIdentity } from '@drive-import/common';
+import { ACTOR_HEADER, AppError, bearerToken, OWNER_HEADER, safeEqual, type AppEnv, type TokenIdentity } from '@drive-import/common';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -98,6 +98,15 @@ export function createAuth(options: AuthOptions): Auth {
   };
   return { identify, required };
 }
+
+/**
+ * The headers every call to the metadata-service carries for a caller: who acts (the activity log)
+ * and, for a non-admin token, the owner every job and image read and change is limited to.
+ */
+export const scope = (caller: Caller): Record<string, string> => ({
+  [ACTOR_HEADER]: caller.name,
+  ...(caller.admin ? {} : { [OWNER_HEADER]: caller.name }),
+});
 
 /** Only admin tokens (bull-board, /metrics, health details, every job). */
 export const requireAdmin: MiddlewareHandler<GatewayEnv> = async (c, next) => {

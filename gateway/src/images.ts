@@ -18,20 +18,18 @@ import {
   ImageRecord,
   ImageRemoveResponse,
   ImageStreamQuery,
-  OWNER_HEADER,
   type ServiceClient,
   StatsResponse,
   validate,
 } from '@drive-import/common';
 import type { Context, Hono } from 'hono';
-import type { Caller, GatewayEnv } from './auth.ts';
+import { type GatewayEnv, scope } from './auth.ts';
 
 export interface ImageRouteDeps {
   metadataService: ServiceClient;
   storageService: ServiceClient;
 }
 
-const scope = (caller: Caller): Record<string, string> => (caller.admin ? {} : { [OWNER_HEADER]: caller.name });
 
 /** A key as a URL path: each segment percent-encoded (the storage-service decodes the path once). */
 export const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
@@ -130,11 +128,18 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
     return c.body(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, 200, headers);
   });
 
+  // One entry per request, however many images it touched; the delete stands if the log write fails.
+  const logActivity = (c: Context<GatewayEnv>, action: 'image.delete' | 'image.bulk_delete', jobId: string | null, detail: string) =>
+    metadataService
+      .call('POST', '/activity', { ...meta(c), body: { actor: c.get('caller').name, action, job_id: jobId, detail } })
+      .catch((err: unknown) => c.var.log.warn({ err: (err as Error).message }, 'activity not recorded'));
+
   app.delete('/api/images/:id', async (c) => {
     const id = imageIdParam(c);
     const found = await metadataService.call('POST', '/images/lookup', { ...meta(c), body: { ids: [id] }, schema: ImageLookupResponse });
     if (!found.images.length) return c.json({ id, result: 'not_found', error: null } satisfies ImageDeleteResult, 404);
     const [result] = await deleteImages(c, found.images);
+    if (result!.result === 'deleted') await logActivity(c, 'image.delete', found.images[0]!.job_id, `${found.images[0]!.storage_key}`);
     return c.json(result!, result!.result === 'deleted' ? 200 : result!.result === 'not_found' ? 404 : 502);
   });
 
@@ -157,6 +162,7 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
         ids.map((id) => (byId.has(id) ? resultOf.get(id)! : { id, result: 'not_found', error: null })),
         () => true,
       );
+      await logActivity(c, 'image.bulk_delete', null, `${out.deleted} deleted, ${out.not_found} not found, ${out.store_error} store errors`);
       return c.json(out);
     }
     // The job must be the caller's (404 job_not_found otherwise, as for every job route).
@@ -173,6 +179,7 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
       if (page.images.length) count(await deleteImages(c, page.images), (r) => r.result !== 'deleted');
       cursor = page.next_cursor;
     } while (cursor);
+    await logActivity(c, 'image.bulk_delete', body.job_id, `${out.deleted} deleted, ${out.not_found} not found, ${out.store_error} store errors`);
     return c.json(out);
   });
 

@@ -170,3 +170,57 @@ describe('access through the gateway', () => {
     assert.equal((await fetch(`${metadata.url}/metrics`)).status, 401);
   });
 });
+
+describe('the activity log through the gateway', () => {
+  let redis: RedisHandle;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let prefix: string;
+  let metadata: RunningMetadataService;
+
+  before(async () => {
+    redis = await findOrStartRedis();
+    dir = await tempDir('activity');
+    prefix = uniqueName('activity');
+    metadata = await startMetadataService({ databaseUrl: `file:${join(dir.path, 'a.db')}`, port: 0, log, redisUrl: redis.url, queuePrefix: prefix, internalToken: TEST_INTERNAL_TOKEN });
+  });
+  after(async () => {
+    await metadata?.close();
+    await deletePrefix(redis.url, prefix);
+    await redis?.stop();
+    await dir?.cleanup();
+  });
+
+  it('records who started, paused, resumed and cancelled a job; a user sees its own entries, an admin all', async () => {
+    const db = await openDb(`file:${join(dir.path, 'a.db')}`);
+    const dana = (await createToken(db, 'dana', false)).token;
+    const erin = (await createToken(db, 'erin', false)).token;
+    await db.close();
+    const gw = await startGateway(
+      loadGatewayConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, QUEUE_PREFIX: prefix, INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ADMIN_TOKEN: ADMIN, METADATA_SERVICE_URL: metadata.url }),
+      { port: 0, log },
+    );
+    try {
+      const created = await fetch(`${metadata.url}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(TEST_INTERNAL_TOKEN) },
+        body: JSON.stringify({ folder_id: 'folderAbcdefghij', folder_name: 'Dana photos', destination: 'local', batch_size: 10, owner: 'dana' }),
+      });
+      const job = (await created.json()) as JobSummary;
+      for (const action of ['pause', 'resume', 'cancel']) {
+        assert.equal((await fetch(`${gw.url}/api/import/jobs/${job.job_id}/${action}`, { method: 'POST', headers: bearer(dana) })).status, 200, action);
+      }
+      const list = async (token: string) =>
+        ((await (await fetch(`${gw.url}/api/activity?per_page=10`, { headers: bearer(token) })).json()) as { activity: Array<{ actor: string; action: string; job_id: string }> }).activity;
+      const mine = await list(dana);
+      assert.deepEqual(mine.map((a) => [a.actor, a.action]), [['dana', 'job.cancel'], ['dana', 'job.resume'], ['dana', 'job.pause'], ['dana', 'import.started']]);
+      assert.ok(mine.every((a) => a.job_id === job.job_id));
+      assert.deepEqual(await list(erin), [], 'another token sees none of it');
+      assert.equal((await list(ADMIN)).length, 4);
+      const page = (await (await fetch(`${gw.url}/api/activity?per_page=2`, { headers: bearer(dana) })).json()) as { next_cursor: string };
+      const next = (await (await fetch(`${gw.url}/api/activity?per_page=2&cursor=${page.next_cursor}`, { headers: bearer(dana) })).json()) as { activity: Array<{ action: string }> };
+      assert.deepEqual(next.activity.map((a) => a.action), ['job.pause', 'import.started']);
+    } finally {
+      await gw.close();
+    }
+  });
+});

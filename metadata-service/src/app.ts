@@ -1,5 +1,6 @@
 /** The metadata-service's internal HTTP API (called by the import-service, the worker and the gateway). */
 import {
+  ActivityListQuery,
   AddFilesRequest,
   AppError,
   resolveWebhookTarget,
@@ -18,6 +19,7 @@ import {
   mountMetrics,
   JobListQuery,
   OWNER_HEADER,
+  RecordActivityRequest,
   UpdateJobRequest,
   validate,
   VerifyTokenRequest,
@@ -27,6 +29,7 @@ import { completeListing, getBatch, recordResults } from './batches.ts';
 import type { Db } from './db.ts';
 import type { BatchDispatcher } from './dispatch.ts';
 import { createStatusCache } from './status-cache.ts';
+import { listActivity, recordActivity } from './activity.ts';
 import { mountControlRoutes } from './control.ts';
 import { addFiles, type JobLimits } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
@@ -139,6 +142,11 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
     return c.json({ job: done.job, batches_sealed: done.sealed.length } satisfies ListingCompleteResponse);
   });
   mountControlRoutes(app, { db, dispatcher, statusCache, ownerOf });
+  app.get('/activity', validate('query', ActivityListQuery), async (c) => c.json(await listActivity(db, c.req.valid('query'), ownerOf(c))));
+  app.post('/activity', validate('json', RecordActivityRequest), async (c) => {
+    await db.transaction((tx) => recordActivity(tx, c.req.valid('json')));
+    return c.body(null, 204);
+  });
   mountImageRoutes(app, { db, ownerOf, onJobsChanged: (ids) => ids.forEach((id) => statusCache.invalidate(id)) });
   app.get('/batches/:batch_id', async (c) => c.json(await getBatch(db, c.req.param('batch_id'))));
   app.post('/batches/:batch_id/results', validate('json', BatchResultsRequest), async (c) => {

@@ -1,5 +1,6 @@
 /** Copy batches: what a worker copies, listing completion, and the workers' results. */
 import { AppError, clipText, scrubSecrets, type BatchResultsRequest, batchIdFor, type CopyBatch, type Destination, type FileResult, type JobSummary } from '@drive-import/common';
+import { recordActivity } from './activity.ts';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
@@ -60,6 +61,7 @@ export async function completeListing(db: Db, id: string): Promise<{ job: JobSum
     const sealed = job.openBatchFiles > 0 ? [batchIdFor(job.id, job.nextBatchIndex)] : [];
     for (const batchId of sealed) await tx.batch.update({ where: { id: batchId }, data: { status: 'sealed', sealedAt: now } });
     const finalStatus = settledStatus({ ...job, listingComplete: true });
+    if (finalStatus) await recordActivity(tx, { actor: 'system', action: 'import.finished', job_id: job.id, detail: finalStatus }, now);
     job = await tx.importJob.update({
       where: { id: job.id },
       data: {
@@ -97,10 +99,11 @@ const outcomeValues = (o: Outcome, destination: string) =>
     o.result.md5,
     o.result.status === 'stored' ? o.bytes : null,
     inStore(o) ? destination : null,
+    inStore(o) ? (o.result.thumbnail_key ?? null) : null,
   ] as const;
 
 /** The columns the SQL Server outcome UPDATE sets from a CASE over the chunk's ids (md5 keeps its value when the result has none). */
-const OUTCOME_COLUMNS = ['status', 'attempts', 'error', 'etag', 'md5', 'bytes_copied', 'storage_provider'] as const;
+const OUTCOME_COLUMNS = ['status', 'attempts', 'error', 'etag', 'md5', 'bytes_copied', 'storage_provider', 'thumbnail_key'] as const;
 
 /**
  * Bind parameters of one SQL Server outcome UPDATE (sqlServerOutcomeUpdate below): per file, its id
@@ -140,6 +143,7 @@ async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outc
     await tx.$executeRaw`UPDATE "files" SET
       "status" = j.value->>1, "attempts" = j.value->>2, "error" = j.value->>3, "etag" = j.value->>4,
       "md5" = COALESCE(j.value->>5, "files"."md5"), "bytes_copied" = j.value->>6, "storage_provider" = j.value->>7,
+      "thumbnail_key" = j.value->>8,
       "updated_at" = ${now}
       FROM json_each(${json}) AS j
       WHERE "files"."id" = j.value->>0 AND "files"."status" = 'pending'`;
@@ -204,6 +208,7 @@ export async function recordResults(db: Db, batchId: string, body: BatchResultsR
       failedFiles: job.failedFiles + failed,
     };
     const finalStatus = settledStatus(counted);
+    if (finalStatus) await recordActivity(tx, { actor: 'system', action: 'import.finished', job_id: job.id, detail: finalStatus }, now);
     const updated = await tx.importJob.update({
       where: { id: job.id },
       data: {

@@ -3,7 +3,8 @@
  * running batch stops taking new files, what was copied keeps its row) or retry its failed files
  * (they go into new copy batches of their own, sealed and dispatched like the listing's).
  */
-import { batchIdFor, conflict, type JobSummary } from '@drive-import/common';
+import { ACTOR_HEADER, batchIdFor, conflict, type JobSummary } from '@drive-import/common';
+import { recordActivity } from './activity.ts';
 import type { Context, Hono } from 'hono';
 import type { Db } from './db.ts';
 import type { BatchDispatcher } from './dispatch.ts';
@@ -16,12 +17,13 @@ const RETRY_CHUNK = 5000;
 /** Batch ids read (and removed from the queue) per round when a job is cancelled. */
 const CANCEL_PAGE = 500;
 
-export async function cancelJob(db: Db, dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+export async function cancelJob(db: Db, dispatcher: BatchDispatcher, id: string, owner?: string, actor = 'unknown'): Promise<JobSummary> {
   const job = await db.transaction(async (tx) => {
     const job = await loadJob(tx, id, owner);
     if (job.status === 'cancelled') return job;
     if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
     const now = new Date();
+    await recordActivity(tx, { actor, action: 'job.cancel', job_id: job.id, detail: null }, now);
     return tx.importJob.update({ where: { id: job.id }, data: { status: 'cancelled', finishedAt: now, startedAt: job.startedAt ?? now } });
   });
   // The job is terminal now, so a batch that still reaches a worker hands it no file; removing them
@@ -46,7 +48,7 @@ export async function cancelJob(db: Db, dispatcher: BatchDispatcher, id: string,
  * job that ended with failures can be retried; a cancelled one is imported again instead (which
  * skips what is stored unchanged).
  */
-export async function retryJob(db: Db, dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+export async function retryJob(db: Db, dispatcher: BatchDispatcher, id: string, owner?: string, actor = 'unknown'): Promise<JobSummary> {
   let job = await loadJob(db.read, id, owner);
   if (!['completed_with_errors', 'failed'].includes(job.status) || !job.listingComplete) {
     throw conflict(
@@ -56,6 +58,7 @@ export async function retryJob(db: Db, dispatcher: BatchDispatcher, id: string, 
       'job_not_retryable',
     );
   }
+  await db.transaction((tx) => recordActivity(tx, { actor, action: 'job.retry', job_id: job.id, detail: `${job.failedFiles} failed files` }));
   for (;;) {
     const round = await db.transaction(async (tx) => {
       const current = await loadJob(tx, id);
@@ -85,24 +88,26 @@ export async function retryJob(db: Db, dispatcher: BatchDispatcher, id: string, 
 }
 
 /** Pause: the job's batches wait (a running one finishes its files) until resume; the listing goes on. */
-export async function pauseJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+export async function pauseJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string, actor = 'unknown'): Promise<JobSummary> {
   const job = await db.transaction(async (tx) => {
     const job = await loadJob(tx, id, owner);
     if (job.status === 'paused') return job;
     if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
+    await recordActivity(tx, { actor, action: 'job.pause', job_id: job.id, detail: null });
     return tx.importJob.update({ where: { id: job.id }, data: { status: 'paused' } });
   });
   return toJobSummary(job);
 }
 
 /** Resume: back to listing or processing; the waiting batches are picked up again within seconds. */
-export async function resumeJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string): Promise<JobSummary> {
+export async function resumeJob(db: Db, _dispatcher: BatchDispatcher, id: string, owner?: string, actor = 'unknown'): Promise<JobSummary> {
   const job = await db.transaction(async (tx) => {
     const job = await loadJob(tx, id, owner);
     if (job.status !== 'paused') {
       if (isTerminal(job.status)) throw conflict(`Job ${id} is already ${job.status}`, 'job_finished');
       return job;
     }
+    await recordActivity(tx, { actor, action: 'job.resume', job_id: job.id, detail: null });
     return tx.importJob.update({ where: { id: job.id }, data: { status: job.listingComplete ? 'processing' : 'listing' } });
   });
   return toJobSummary(job);
@@ -119,7 +124,7 @@ export interface ControlRouteDeps {
 export function mountControlRoutes(app: Hono<any>, deps: ControlRouteDeps): void {
   for (const [action, run] of [['cancel', cancelJob], ['retry', retryJob], ['pause', pauseJob], ['resume', resumeJob]] as const) {
     app.post(`/jobs/:id/${action}`, async (c) => {
-      const job = await run(deps.db, deps.dispatcher, c.req.param('id'), deps.ownerOf(c));
+      const job = await run(deps.db, deps.dispatcher, c.req.param('id'), deps.ownerOf(c), c.req.header(ACTOR_HEADER) || undefined);
       deps.statusCache.invalidate(job.job_id);
       return c.json(job);
     });

@@ -1,6 +1,7 @@
 /** The listing's file rows: upsert by (job, drive id), skip-unchanged, and filling copy batches. */
 import { setImmediate } from 'node:timers/promises';
 import { type AddFilesRequest, batchIdFor, conflict, type ListedFile } from '@drive-import/common';
+import { recordActivity } from './activity.ts';
 import { chunks } from './chunks.ts';
 import { type Db, Prisma, type Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
@@ -179,6 +180,7 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest, limits
     if (capExceeded) {
       // Committed, not thrown: the job ends failed, naming the cap; its queued batches then copy nothing more.
       await tx.importJob.update({ where: { id: job.id }, data: { status: 'failed', error: capExceeded, finishedAt: now, startedAt: job.startedAt ?? now } });
+      await recordActivity(tx, { actor: 'system', action: 'import.finished', job_id: job.id, detail: `failed: ${capExceeded}` }, now);
       return { inserted: 0, skipped_unchanged: 0, sealed: [], capExceeded };
     }
 

@@ -16,6 +16,7 @@ import {
   type JobStatus,
   type UpdateJobRequest,
 } from '@drive-import/common';
+import { recordActivity } from './activity.ts';
 import type { Db, Tx } from './db.ts';
 import type { ImportJob } from './generated/sqlite/client.ts';
 import { pendingCount, toFileRecord, toJobSummary } from './records.ts';
@@ -37,8 +38,8 @@ export async function loadJob(client: Tx | Db['read'], id: string, owner?: strin
 }
 
 export async function createJob(db: Db, body: CreateJobRequest): Promise<JobSummary> {
-  const job = await db.transaction((tx) =>
-    tx.importJob.create({
+  const job = await db.transaction(async (tx) => {
+    const created = await tx.importJob.create({
       data: {
         id: randomUUID(),
         folderId: body.folder_id,
@@ -50,8 +51,10 @@ export async function createJob(db: Db, body: CreateJobRequest): Promise<JobSumm
         callbackUrl: body.callback_url,
         callbackState: body.callback_url ? 'pending' : null,
       },
-    }),
-  );
+    });
+    await recordActivity(tx, { actor: body.owner ?? 'unknown', action: 'import.started', job_id: created.id, detail: body.folder_name ?? body.folder_id });
+    return created;
+  });
   return toJobSummary(job);
 }
 
@@ -73,6 +76,7 @@ export async function updateJob(db: Db, id: string, body: UpdateJobRequest): Pro
       if (job.status !== 'queued') return job;
       return tx.importJob.update({ where: { id: job.id }, data: { status: 'listing', startedAt: job.startedAt ?? now } });
     }
+    await recordActivity(tx, { actor: 'system', action: 'import.finished', job_id: job.id, detail: body.status });
     return tx.importJob.update({
       where: { id: job.id },
       data: { status: body.status, finishedAt: now, error: body.error ? scrubSecrets(body.error) : job.error, startedAt: job.startedAt ?? now },

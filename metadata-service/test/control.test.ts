@@ -121,3 +121,24 @@ describe('pause and resume', () => {
     }
   });
 });
+
+describe('activity log', () => {
+  it('a job\'s start, its end (by the system) and a retry by a token are recorded, newest first', async () => {
+    const svc = await freshService();
+    try {
+      const res = await svc.request('POST', '/jobs', { folder_id: 'folderAbcdefghij0123', folder_name: 'Photos', destination: 's3', batch_size: 10, owner: 'frank' });
+      const id = res.body.job_id as string;
+      const all = files(0, 3);
+      await svc.request('POST', `/jobs/${id}/files`, { files: all });
+      await svc.request('POST', `/jobs/${id}/listing-complete`);
+      await svc.request('POST', `/batches/${id}-b0/results`, { job_id: id, results: all.map((f) => failedResult(f)) });
+      const log = (await svc.request('GET', '/activity')).body.activity as Array<{ actor: string; action: string; detail: string | null }>;
+      assert.deepEqual(log.map((a) => [a.actor, a.action, a.detail]), [
+        ['system', 'import.finished', 'completed_with_errors'],
+        ['frank', 'import.started', 'Photos'],
+      ]);
+    } finally {
+      await svc.close();
+    }
+  });
+});

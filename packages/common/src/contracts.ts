@@ -264,6 +264,8 @@ export const FileResult = z.strictObject({
   etag: z.string().max(255).nullable().default(null),
   error: z.string().max(4000).nullable().default(null),
   attempts: z.number().int().nonnegative(),
+  /** The WebP thumbnail's key in the same store, when the worker made one. */
+  thumbnail_key: z.string().min(1).max(1024).nullable().optional(),
 });
 export type FileResult = z.infer<typeof FileResult>;
 
@@ -375,7 +377,9 @@ export const ImageRecord = z.object({
   destination: Destination,
   storage_key: z.string(),
   created_at: isoDate,
-  /** Thumbnails are not made yet: always null for now. */
+  /** The WebP thumbnail's key in the same store (under `<prefix>/thumbs/`); null when the worker made none. */
+  thumbnail_key: z.string().nullable().default(null),
+  /** The gateway's thumbnail route (`/api/images/<id>/thumbnail`, a 320 px WebP), or null when there is none. */
   thumbnail_url: z.string().nullable(),
   /** The gateway's content route for this image (`/api/images/<id>/content`). */
   url: z.string(),
@@ -489,3 +493,34 @@ export const WebhookDeliveryRecord = z.object({
 });
 export const WebhookDeliveriesResponse = z.object({ deliveries: z.array(WebhookDeliveryRecord) });
 export type WebhookDeliveriesResponse = z.infer<typeof WebhookDeliveriesResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Activity log
+// ---------------------------------------------------------------------------------------------
+export const ActivityAction = z.enum(['import.started', 'import.finished', 'job.cancel', 'job.retry', 'job.pause', 'job.resume', 'image.delete', 'image.bulk_delete']);
+export const ActivityRecord = z.object({
+  id: z.string(),
+  at: isoDate,
+  actor: z.string(),
+  action: ActivityAction,
+  job_id: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type ActivityRecord = z.infer<typeof ActivityRecord>;
+/** GET /api/activity: newest first, a keyset page at a time (`cursor` = the last page's `next_cursor`). */
+export const ActivityListQuery = z.strictObject({
+  per_page: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().regex(/^\d{1,15}$/, 'not a cursor from next_cursor').optional(),
+});
+export type ActivityListQuery = z.infer<typeof ActivityListQuery>;
+export const ActivityListResponse = z.object({ activity: z.array(ActivityRecord), per_page: z.number().int(), next_cursor: z.string().nullable() });
+export type ActivityListResponse = z.infer<typeof ActivityListResponse>;
+/** POST /activity (gateway -> metadata-service): an entry only the gateway sees. */
+export const RecordActivityRequest = z.strictObject({
+  actor: TokenName,
+  action: ActivityAction,
+  job_id: JobId.nullable().default(null),
+  detail: z.string().max(2000).nullable().default(null),
+});
+/** Internal header: the token name a change is made on behalf of (every gateway call sets it). */
+export const ACTOR_HEADER = 'x-actor';
