@@ -31,7 +31,7 @@ import type { BatchDispatcher } from './dispatch.ts';
 import { createStatusCache } from './status-cache.ts';
 import { listActivity, recordActivity } from './activity.ts';
 import { mountControlRoutes } from './control.ts';
-import { addFiles, type JobLimits } from './files.ts';
+import { addFiles, type JobLimits, tokenUsage } from './files.ts';
 import { createJob, getJob, jobNotFound, jobStatus, listFiles, listJobs, updateJob } from './jobs.ts';
 import { verifyTokenHash } from './tokens.ts';
 import { listDeliveries } from './webhooks.ts';
@@ -99,6 +99,11 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
   app.post('/tokens/verify', validate('json', VerifyTokenRequest), async (c) => c.json(await verifyTokenHash(db, c.req.valid('json').hash)));
   app.post('/jobs', validate('json', CreateJobRequest), async (c) => {
     const body = c.req.valid('json');
+    // A token at its quota starts nothing (one that passes it while listing is stopped in addFiles).
+    const usage = await tokenUsage(db.read, body.owner);
+    if (usage && ((usage.maxFiles !== null && usage.files >= usage.maxFiles) || (usage.maxBytes !== null && usage.bytes >= usage.maxBytes))) {
+      throw new AppError(403, 'quota_exceeded', `Token ${body.owner} has used its quota (${usage.files} of ${usage.maxFiles ?? 'unlimited'} files, ${usage.bytes} of ${usage.maxBytes ?? 'unlimited'} bytes)`);
+    }
     if (body.callback_url) {
       if (!webhooks) throw new AppError(400, 'webhooks_not_configured', 'callback_url needs WEBHOOK_SECRET set on this deployment');
       await resolveWebhookTarget(body.callback_url, webhooks.allowHosts);

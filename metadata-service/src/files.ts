@@ -53,6 +53,36 @@ export interface JobLimits {
   maxBytes?: number;
 }
 
+/** The message naming the owner's quota that `files` more files or `bytes` more bytes would pass, if any. */
+async function quotaMessage(tx: Tx, owner: string | null, files: number, bytes: bigint): Promise<string | undefined> {
+  const usage = await tokenUsage(tx, owner);
+  if (!usage) return undefined;
+  if (usage.maxFiles !== null && usage.files + files > usage.maxFiles) {
+    return `Token ${owner}'s quota of ${usage.maxFiles} files would be passed (${usage.files} used); the import stopped there.`;
+  }
+  if (usage.maxBytes !== null && usage.bytes + bytes > usage.maxBytes) {
+    return `Token ${owner}'s quota of ${usage.maxBytes} bytes would be passed (${usage.bytes} used); the import stopped there.`;
+  }
+  return undefined;
+}
+
+/**
+ * What a token with a quota has used: the files (and their bytes) its jobs listed and did not fail
+ * (deleted images leave the count). Null without a quota.
+ */
+export async function tokenUsage(tx: Tx | Db['read'], owner: string | null) {
+  if (!owner) return null;
+  const token = await tx.apiToken.findUnique({ where: { name: owner }, select: { maxFiles: true, maxBytes: true } });
+  if (!token || (token.maxFiles === null && token.maxBytes === null)) return null;
+  const sum = await tx.importJob.aggregate({ where: { owner }, _sum: { totalFiles: true, failedFiles: true, bytesTotal: true } });
+  return {
+    maxFiles: token.maxFiles,
+    maxBytes: token.maxBytes,
+    files: (sum._sum.totalFiles ?? 0) - (sum._sum.failedFiles ?? 0),
+    bytes: sum._sum.bytesTotal ?? 0n,
+  };
+}
+
 function capMessage(job: ImportJob, files: number, bytes: bigint, limits: JobLimits): string | undefined {
   if (limits.maxFiles !== undefined && job.totalFiles + files > limits.maxFiles) {
     return `The folder has more than MAX_FILES_PER_JOB (${limits.maxFiles}) images; the import stopped there.`;
@@ -176,7 +206,7 @@ export async function addFiles(db: Db, id: string, body: AddFilesRequest, limits
       return { file, status: 'pending', batchId };
     });
 
-    const capExceeded = capMessage(job, rows.length, bytesTotal, limits);
+    const capExceeded = capMessage(job, rows.length, bytesTotal, limits) ?? (await quotaMessage(tx, job.owner, rows.length, bytesTotal));
     if (capExceeded) {
       // Committed, not thrown: the job ends failed, naming the cap; its queued batches then copy nothing more.
       await tx.importJob.update({ where: { id: job.id }, data: { status: 'failed', error: capExceeded, finishedAt: now, startedAt: job.startedAt ?? now } });

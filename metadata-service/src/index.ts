@@ -11,7 +11,7 @@ export { createMetadataApp, type MetadataAppDeps } from './app.ts';
 export { loadMetadataServiceConfig, metadataServiceEnv, type MetadataServiceConfig } from './config.ts';
 export { type Db, openDb } from './db.ts';
 export { createBatchDispatcher, type BatchDispatcher } from './dispatch.ts';
-export { createToken, ENV_ADMIN_NAME, hashToken, listTokens, revokeToken, verifyTokenHash } from './tokens.ts';
+export { createToken, ENV_ADMIN_NAME, hashToken, listTokens, revokeToken, setQuota, verifyTokenHash, type Quota } from './tokens.ts';
 
 export interface MetadataServiceOptions {
   databaseUrl: string;
