@@ -27,13 +27,10 @@ function quotaValue(flag: string, raw: string | undefined, current: number | big
 async function main(argv: string[]): Promise<number> {
   process.chdir(fileURLToPath(new URL('..', import.meta.url)));
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let parsed;
+  const options = { admin: { type: 'boolean' }, 'max-files': { type: 'string' }, 'max-bytes': { type: 'string' } } as const;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { admin: { type: 'boolean' }, 'max-files': { type: 'string' }, 'max-bytes': { type: 'string' } },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options });
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
