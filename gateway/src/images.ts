@@ -69,12 +69,20 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
   /** The object of each image deleted (or already unknown to the catalog), then its row removed. */
   async function deleteImages(c: Context<GatewayEnv>, images: ImageRecord[]): Promise<ImageDeleteResult[]> {
     const objectResults = await mapLimit(images, DELETE_CONCURRENCY, async (img): Promise<ImageDeleteResult> => {
+      const deleteObject = async (key: string) => {
+        try {
+          await storageService.call('DELETE', `/objects/${keyPath(key)}`, { query: { provider: img.destination }, requestId: c.get('requestId') });
+        } catch (err) {
+          // The catalog no longer knows the key: an earlier delete (of this or another row of the key) removed the object.
+          if (!(err instanceof AppError && err.code === 'object_not_in_catalog')) throw err;
+        }
+      };
       try {
-        await storageService.call('DELETE', `/objects/${keyPath(img.storage_key)}`, { query: { provider: img.destination }, requestId: c.get('requestId') });
+        await deleteObject(img.storage_key);
+        // The thumbnail after the original (both while the row is there: the catalog knows them through it).
+        if (img.thumbnail_key) await deleteObject(img.thumbnail_key);
         return { id: img.id, result: 'deleted', error: null };
       } catch (err) {
-        // The catalog no longer knows the key: an earlier delete (of this or another row of the key) removed the object.
-        if (err instanceof AppError && err.code === 'object_not_in_catalog') return { id: img.id, result: 'deleted', error: null };
         return { id: img.id, result: 'store_error', error: errorText(err) };
       }
     });
@@ -122,6 +130,23 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
     });
     const headers: Record<string, string> = {};
     for (const name of ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified', 'x-content-md5', 'x-content-type-options', 'content-security-policy']) {
+      const value = res.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    return c.body(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, 200, headers);
+  });
+
+  // The WebP thumbnail (320 px), streamed from the store like the content; 404 when the worker made none.
+  app.get('/api/images/:id/thumbnail', async (c) => {
+    const image = await metadataService.call('GET', `/images/${imageIdParam(c)}`, { ...meta(c), schema: ImageRecord });
+    if (!image.thumbnail_key) throw new AppError(404, 'thumbnail_not_found', `Image ${image.id} has no thumbnail`);
+    const res = await storageService.stream('GET', `/objects/${keyPath(image.thumbnail_key)}`, {
+      query: { provider: image.destination },
+      requestId: c.get('requestId'),
+      headers: { accept: '*/*' },
+    });
+    const headers: Record<string, string> = { 'content-type': 'image/webp', 'cache-control': 'private, max-age=3600' };
+    for (const name of ['content-length', 'etag', 'last-modified', 'x-content-type-options', 'content-security-policy']) {
       const value = res.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }

@@ -48,12 +48,14 @@ const IMAGE_SELECT = {
   takenAt: true,
   storageProvider: true,
   storageKey: true,
+  thumbnailKey: true,
   createdAt: true,
 } as const satisfies Prisma.FileSelect;
 
 type ImageRow = Prisma.FileGetPayload<{ select: typeof IMAGE_SELECT }>;
 
 export const imageContentPath = (id: string | number) => `/api/images/${id}/content`;
+export const imageThumbnailPath = (id: string | number) => `/api/images/${id}/thumbnail`;
 
 export function toImageRecord(r: ImageRow): ImageRecord {
   return {
@@ -71,7 +73,8 @@ export function toImageRecord(r: ImageRow): ImageRecord {
     destination: r.storageProvider as Destination,
     storage_key: r.storageKey,
     created_at: r.createdAt.toISOString(),
-    thumbnail_url: null,
+    thumbnail_key: r.thumbnailKey,
+    thumbnail_url: r.thumbnailKey === null ? null : imageThumbnailPath(r.id),
     url: imageContentPath(r.id),
   };
 }

@@ -62,7 +62,7 @@ export async function backfillStoredObjects(db: Db, log?: Logger): Promise<numbe
 export async function findStoredObject(db: Db, destination: StoredObjectResponse['destination'], key: string): Promise<StoredObjectResponse | null> {
   const row = await db.read.storedObject.findUnique({ where: { destination_keyHash: { destination, keyHash: keyHash(key) } } });
   // The hash is the index; the key itself must match too.
-  if (!row || row.storageKey !== key) return null;
+  if (!row || row.storageKey !== key) return findThumbnail(db, destination, key);
   return {
     destination,
     key: row.storageKey,
@@ -71,6 +71,29 @@ export async function findStoredObject(db: Db, destination: StoredObjectResponse
     job_id: row.jobId,
     drive_id: row.driveId,
   };
+}
+
+/** `<p>/thumbs/<rest>.webp` -> the keys whose thumbnail it could be, `<p>/<rest>` (one per `thumbs` segment). */
+export function thumbnailOriginals(key: string): string[] {
+  if (!key.endsWith('.webp')) return [];
+  const segments = key.slice(0, -'.webp'.length).split('/');
+  const out: string[] = [];
+  for (let i = 0; i < segments.length - 1; i++) if (segments[i] === 'thumbs') out.push([...segments.slice(0, i), ...segments.slice(i + 1)].join('/'));
+  return out;
+}
+
+/**
+ * A thumbnail is a stored object too (so a delete of its image may remove it): the key is known when
+ * the file now held by its original's key has it as thumbnail_key. Two unique lookups, no extra index.
+ */
+async function findThumbnail(db: Db, destination: StoredObjectResponse['destination'], key: string): Promise<StoredObjectResponse | null> {
+  for (const original of thumbnailOriginals(key)) {
+    const row = await db.read.storedObject.findUnique({ where: { destination_keyHash: { destination, keyHash: keyHash(original) } } });
+    if (!row || row.storageKey !== original) continue;
+    const file = await db.read.file.findUnique({ where: { jobId_driveId: { jobId: row.jobId, driveId: row.driveId } }, select: { thumbnailKey: true } });
+    if (file?.thumbnailKey === key) return { destination, key, md5: null, size: null, job_id: row.jobId, drive_id: row.driveId };
+  }
+  return null;
 }
 
 /** GET /stored-objects?destination=&key= (StoredObjectQuery) -> 200 StoredObjectResponse, or 404 stored_object_not_found. */

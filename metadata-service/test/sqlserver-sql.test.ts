@@ -94,7 +94,7 @@ describe('SQL Server raw statements (the SQL Server code paths, run on SQLite)',
   });
 
   it('the outcome UPDATE is sized from what it binds: 2 per column per file, 1 per file in the IN list, 1 once', () => {
-    assert.deepEqual(OUTCOME_UPDATE_PARAMS, { perRow: 15, fixed: 1 });
+    assert.deepEqual(OUTCOME_UPDATE_PARAMS, { perRow: 17, fixed: 1 });
     const size = outcomeChunkSize(2_000);
     assert.ok(size * OUTCOME_UPDATE_PARAMS.perRow + OUTCOME_UPDATE_PARAMS.fixed <= 2_000);
     assert.ok((size + 1) * OUTCOME_UPDATE_PARAMS.perRow + OUTCOME_UPDATE_PARAMS.fixed > 2_000, 'as many as fit');
@@ -118,7 +118,7 @@ describe('SQL Server raw statements (the SQL Server code paths, run on SQLite)',
       const results: FileResult[] = batch.files.map((f, i) =>
         i % 10 === 9
           ? { drive_id: f.drive_id, status: 'failed', bytes: null, md5: null, etag: null, error: `copy failed: ${'x'.repeat(3900)}`, attempts: 3 }
-          : { drive_id: f.drive_id, status: 'stored', bytes: f.size, md5: f.md5, etag: `etag-${f.drive_id}`, error: null, attempts: 1 },
+          : { drive_id: f.drive_id, status: 'stored', bytes: f.size, md5: f.md5, etag: `etag-${f.drive_id}`, error: null, attempts: 1, thumbnail_key: i % 2 ? `t/thumbs/${f.drive_id}.webp` : null },
       );
       const summary = await recordResults(db, batch.batch_id, BatchResultsRequest.parse({ job_id: job.job_id, results }));
       const failed = results.filter((r) => r.status === 'failed').length;
@@ -136,6 +136,7 @@ describe('SQL Server raw statements (the SQL Server code paths, run on SQLite)',
         assert.equal(row.etag, result.etag);
         assert.equal(row.storageProvider, result.status === 'stored' ? 's3' : null);
         assert.equal(row.md5, files[i]!.md5, 'md5 kept');
+        assert.equal(row.thumbnailKey, result.thumbnail_key ?? null);
         assert.equal(row.error === null ? null : row.error.slice(0, 20), result.error?.slice(0, 20) ?? null);
       }
       assert.equal((await getJob(db, job.job_id)).status, summary.status);

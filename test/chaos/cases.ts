@@ -100,7 +100,7 @@ export function importServiceKill(size: Size): ChaosCase {
 }
 
 export function driveFaults(size: Size): ChaosCase {
-  const base: Faults = {
+  let base: Faults = {
     errorRate: { media: 0.1, get: 0.05, list: 0.05 },
     errorStatuses: [500, 503],
     corruptRate: 0.01,
@@ -113,21 +113,21 @@ export function driveFaults(size: Size): ChaosCase {
     fault: `Drive: 10 % 5xx, 429 bursts, 1 % corrupted bodies, 1 % resets mid-body, ${stalls} bodies stalled half way`,
     size,
     files: size === 'full' ? FULL : 400,
-    emulatorFaults: base,
+    // Besides the 1 % at random: the first download of one file in every 100 is corrupted for sure.
+    emulatorFaults: (ids) => {
+      base = { ...base, corruptFirstDownloadOf: ids.filter((_, i) => i % 100 === 50) };
+      return base;
+    },
     driveProxy: true,
     // No per-read stall timeout exists in the worker: the try's timeout is what ends a stalled body.
     env: { FILE_ATTEMPT_TIMEOUT_MS: '8000', DRIVE_MAX_REQUESTS_PER_SECOND: size === 'full' ? '300' : '60' },
     inject: async (ctx) => {
       ctx.driveProxy!.stall({ count: stalls, match: (_m, url) => url.includes('alt=media') });
       await ctx.until('copying', (s) => s.processed > 0);
-      // Besides the 1 % at random: the first download of a few files not copied yet is corrupted for sure.
-      const corruptFirstDownloadOf = ctx.emulator.tree.expectedImages().slice(-5).map((f) => f.id);
-      ctx.emulator.setFaults({ ...base, corruptFirstDownloadOf });
-      await sleep(500);
       const bursts = size === 'full' ? 3 : 1;
       for (let i = 0; i < bursts; i++) {
         if (await ctx.finished()) break;
-        ctx.emulator.setFaults({ ...base, corruptFirstDownloadOf, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
+        ctx.emulator.setFaults({ ...base, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
         await sleep(size === 'full' ? 5000 : 1500);
       }
       const st = ctx.emulator.stats();

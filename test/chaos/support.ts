@@ -133,7 +133,8 @@ export interface ChaosCase {
   ownRedis?: boolean;
   s3Proxy?: boolean;
   driveProxy?: boolean;
-  emulatorFaults?: Faults;
+  /** The Drive emulator's faults; a function gets the tree's image ids (to aim at given files). */
+  emulatorFaults?: Faults | ((imageIds: string[]) => Faults);
   env?: NodeJS.ProcessEnv;
   restart?: Partial<RestartPolicy>;
   /** Workers beyond the stack's one. */
@@ -183,12 +184,11 @@ export async function runChaos(c: ChaosCase): Promise<Row> {
   let jobStatus = 'not started';
   const out = outputKeeper();
   try {
-    const emulator = await startDriveEmulator({
-      tree: { files: c.files, depth: 2, foldersPerFolder: 4, seed: c.seed ?? 7, imageBytes: c.imageBytes ?? 2000 },
-      faults: c.emulatorFaults ?? {},
-    });
+    const emulator = await startDriveEmulator({ tree: { files: c.files, depth: 2, foldersPerFolder: 4, seed: c.seed ?? 7, imageBytes: c.imageBytes ?? 2000 } });
     cleanups.push(() => emulator.close());
     const expected = emulator.tree.expectedImages();
+    const faults = typeof c.emulatorFaults === 'function' ? c.emulatorFaults(expected.map((f) => f.id)) : c.emulatorFaults;
+    if (faults) emulator.setFaults(faults);
 
     let ownRedis: OwnRedis | null = null;
     let redisUrl: string;
@@ -411,7 +411,10 @@ export function auditRun(
   const storedKeys = new Set(inStore.map((r) => r.storage_key));
   const missing = inStore.filter((r) => !objects.has(r.storage_key));
   const wrongBytes = inStore.filter((r) => objects.has(r.storage_key) && objects.get(r.storage_key) !== md5ById.get(r.id));
-  const orphans = [...objects.keys()].filter((k) => !storedKeys.has(k));
+  // A thumbnail (`<prefix>/thumbs/<rest>.webp`) belongs to the stored file `<prefix>/<rest>`.
+  const thumbnailOf = /^(.*?)thumbs\/(.+)\.webp$/;
+  const owned = (k: string) => storedKeys.has(k) || (thumbnailOf.test(k) && storedKeys.has(k.replace(thumbnailOf, '$1$2')));
+  const orphans = [...objects.keys()].filter((k) => !owned(k));
   const good = new Set(inStore.filter((r) => objects.get(r.storage_key) === md5ById.get(r.id)).map((r) => r.id));
   const accepted = failed.filter((r) => acceptFailure?.(r) ?? false);
   const acceptedIds = new Set(accepted.map((r) => r.id));

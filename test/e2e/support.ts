@@ -49,6 +49,8 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
       GOOGLE_API_KEY: '',
       GOOGLE_APPLICATION_CREDENTIALS: '',
       LOCAL_STORAGE_DIR: join(dir.path, 'objects'),
+      // Off unless a test turns them on (thumbnails.test.ts): the others count objects.
+      THUMBNAILS: 'false',
       ...storageEnv,
     },
   }).catch(async (err: unknown) => {

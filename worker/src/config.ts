@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
+import { driveEnv, envBoolean, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
 
 export const workerConfigShape = {
   ...loggingEnv,
@@ -14,12 +14,19 @@ export const workerConfigShape = {
   METADATA_SERVICE_URL: serviceUrlsEnv.METADATA_SERVICE_URL,
   /** Batches one process runs at once: 2-4 lets a batch's slow tail overlap the next batch's start. */
   WORKER_BATCH_CONCURRENCY: positiveInt(3, 64),
+  /** A file waits out its store being unavailable this long past FILE_MAX_ATTEMPTS (ms). */
+  STORE_OUTAGE_TOLERANCE_MS: positiveInt(300_000, 24 * 3600_000),
   /** One attempt (download + upload) of one file may take this long before it counts as failed. */
   FILE_ATTEMPT_TIMEOUT_MS: positiveInt(300_000, 24 * 3600_000),
   /** How soon a batch whose worker died is taken over (BullMQ's lock duration and stalled check). */
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000, 3600_000),
   /** On SIGTERM, active batches get this long to finish before they are released to the queue. */
   WORKER_SHUTDOWN_GRACE_MS: positiveInt(25_000, 3600_000),
+  /** A WebP thumbnail (320 px on the long side) of each stored image, under `<prefix>/thumbs/`. */
+  // Off by default: on 2 cores a thumbnail per file halved S1 (97.5 vs 216.7 files/s, docs/performance.md).
+  THUMBNAILS: envBoolean.default(false),
+  /** Files larger than this get no thumbnail; also the most one file's thumbnail may buffer (50 MB). */
+  THUMBNAIL_MAX_BYTES: positiveInt(50 * 1024 * 1024, 1024 * 1024 * 1024),
 };
 
 export type WorkerConfig = z.infer<z.ZodObject<typeof workerConfigShape>>;

@@ -10,6 +10,7 @@ import { CopyBatch, CopyBatchRef, isUnavailable, JobSummary, type CopyFile, type
 import type { StorageDriver, StorageProvider } from '@drive-import/storage';
 import { copyFile, type CopyDeps } from './copy-file.ts';
 import type { JobEnded } from './job-watch.ts';
+import { thumbnailKey, type ThumbnailOptions } from './thumbnail.ts';
 
 /** The queue payload plus what this worker adds: the finished results, saved before they are posted. */
 export type CopyJobData = CopyBatchRef & { results?: FileResult[] };
@@ -104,7 +105,7 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
         if (await deps.jobEnded?.(batch.job_id)) return null;
         // A batch taken over from a worker that died may already have this file in the store.
         if (redelivered) {
-          const found = await alreadyStored(store, file);
+          const found = await alreadyStored(store, file, deps.thumbnails ?? null);
           if (found) {
             deps.metrics.files.inc({ status: 'skipped' });
             return found;
@@ -122,9 +123,12 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
 }
 
 /** The object already under the key with Drive's md5 and size: a result without downloading again. */
-async function alreadyStored(store: StorageDriver, file: CopyFile): Promise<FileResult | null> {
+async function alreadyStored(store: StorageDriver, file: CopyFile, thumbnails: ThumbnailOptions | null): Promise<FileResult | null> {
   if (!file.md5) return null;
   const info = await store.head(file.storage_key).catch(() => null);
   if (!info || info.md5 !== file.md5 || (file.size !== null && info.size !== file.size)) return null;
-  return { drive_id: file.drive_id, status: 'stored', bytes: info.size, md5: info.md5, etag: info.etag, error: null, attempts: 0 };
+  // Its thumbnail, if the worker that died had stored one too.
+  const thumbKey = thumbnails ? thumbnailKey(file.storage_key, thumbnails.keyPrefix) : null;
+  const thumb = thumbKey ? await store.head(thumbKey).catch(() => null) : null;
+  return { drive_id: file.drive_id, status: 'stored', bytes: info.size, md5: info.md5, etag: info.etag, error: null, attempts: 0, thumbnail_key: thumb ? thumbKey : null };
 }

@@ -3,11 +3,12 @@
  * driver checks md5 and size in-stream and aborts the upload on a mismatch, so nothing corrupted
  * ever lands under the key.
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { clipText, type CopyFile, type FileResult } from '@drive-import/common';
 import { backoffDelay, classifyDriveError, resourceKeyHeader, retryWithBackoff, type DriveClient, type DrivePacer } from '@drive-import/drive';
 import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage';
 import type { WorkerMetrics } from './metrics.ts';
+import { storeThumbnail, ThumbnailTap, type ThumbnailOptions } from './thumbnail.ts';
 
 export interface CopyDeps {
   drive: DriveClient;
@@ -15,6 +16,13 @@ export interface CopyDeps {
   metrics: WorkerMetrics;
   maxAttempts: number;
   attemptTimeoutMs: number;
+  /**
+   * How long a file waits out its store being unavailable (503s, refused or dropped connections)
+   * past its maxAttempts, in ms: an outage of the store is not the file's fault (default 5 min).
+   */
+  storeOutageMs?: number;
+  /** Make a WebP thumbnail of each stored file from the bytes as they stream by; null/absent: none. */
+  thumbnails?: ThumbnailOptions | null;
 }
 
 interface Verdict {
@@ -24,6 +32,8 @@ interface Verdict {
   /** Drive said "too fast": every replica pauses this long. */
   pauseAllMs: number | null;
   retryAfterMs: number | null;
+  /** The store looked away (unavailable, or a transfer that hung): waited out past maxAttempts. */
+  outage?: boolean;
 }
 
 /** One try's failure, judged: thrown out of a try so retryWithBackoff can decide on it. */
@@ -47,6 +57,7 @@ export async function copyFile(
   const copyOnce = async (attempt: number): Promise<FileResult> => {
     const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
     let body: Readable | undefined;
+    let tap: ThumbnailTap | undefined;
     try {
       await deps.pacer.acquire(signal);
       deps.metrics.driveRequests.inc();
@@ -55,16 +66,33 @@ export async function copyFile(
         { responseType: 'stream', headers: resourceKeyHeader(file.drive_id, resourceKey), signal: attemptSignal },
       );
       body = res.data as unknown as Readable;
-      const put = await store.put({ key: file.storage_key, body, size: file.size, md5: file.md5, contentType: file.mime_type, signal: attemptSignal });
+      const thumbs = deps.thumbnails;
+      // The tap only keeps references to the chunks going by; a body error reaches the upload unchanged.
+      if (thumbs && (file.size === null || file.size <= thumbs.maxBytes)) tap = pipeline(body, new ThumbnailTap(thumbs.maxBytes), () => {});
+      const put = await store.put({ key: file.storage_key, body: tap ?? body, size: file.size, md5: file.md5, contentType: file.mime_type, signal: attemptSignal });
+      const thumbnailKey = tap && thumbs ? await storeThumbnail(store, tap, file.storage_key, thumbs, attemptSignal) : null;
+      if (tap) deps.metrics.thumbnails.inc({ made: thumbnailKey ? 'yes' : 'no' });
       deps.metrics.files.inc({ status: 'stored' });
       deps.metrics.bytes.inc(put.size);
       deps.metrics.copySeconds.observe((performance.now() - started) / 1000);
-      return { drive_id: file.drive_id, status: 'stored', bytes: put.size, md5: put.md5, etag: put.etag, error: null, attempts: attempt };
+      return {
+        drive_id: file.drive_id,
+        status: 'stored',
+        bytes: put.size,
+        md5: put.md5,
+        etag: put.etag,
+        error: null,
+        attempts: attempt,
+        thumbnail_key: thumbnailKey,
+      };
     } catch (err) {
+      tap?.release();
+      tap?.destroy();
       body?.destroy(); // never leave a Drive response half-read on the socket
       if (signal.aborted) throw signal.reason; // shutting down: the batch is released, the file is not failed
       const verdict: Verdict = attemptSignal.aborted
-        ? { kind: 'drive', retryable: true, reason: `try timed out after ${deps.attemptTimeoutMs} ms`, pauseAllMs: null, retryAfterMs: null }
+        ? // Timed out once the transfer had begun: most likely a store holding the upload.
+          { kind: 'drive', retryable: true, reason: `try timed out after ${deps.attemptTimeoutMs} ms`, pauseAllMs: null, retryAfterMs: null, outage: body !== undefined }
         : body
           ? storeVerdict(err, store.provider)
           : driveVerdict(err, deps.metrics);
@@ -73,11 +101,14 @@ export async function copyFile(
       throw new FailedTry(verdict, attempt);
     }
   };
+  const outageUntil = started + (deps.storeOutageMs ?? 300_000);
   try {
     return await retryWithBackoff(copyOnce, {
-      attempts: deps.maxAttempts,
+      attempts: Number.POSITIVE_INFINITY,
       signal,
-      shouldRetry: (err) => err instanceof FailedTry && err.verdict.retryable,
+      // maxAttempts tries; past them, only a store that is away (not a bad file) is waited out, until outageUntil.
+      shouldRetry: (err, attempt) =>
+        err instanceof FailedTry && err.verdict.retryable && (attempt < deps.maxAttempts || (err.verdict.outage === true && performance.now() < outageUntil)),
       retryAfterMs: (err) => (err instanceof FailedTry ? err.verdict.retryAfterMs : null),
       onRetry: (err) => deps.metrics.retries.inc({ kind: (err as FailedTry).verdict.kind }),
     });
@@ -111,7 +142,7 @@ function storeVerdict(err: unknown, provider: string): Verdict {
   if (err instanceof ChecksumMismatchError) {
     return { kind: 'checksum', retryable: true, reason: `downloaded bytes did not match Drive's: ${message}`, pauseAllMs: null, retryAfterMs: null };
   }
-  if (isRetryableStorageError(err)) return { kind: 'store', retryable: true, reason: `${provider} store: ${message}`, pauseAllMs: null, retryAfterMs: null };
+  if (isRetryableStorageError(err)) return { kind: 'store', retryable: true, reason: `${provider} store: ${message}`, pauseAllMs: null, retryAfterMs: null, outage: true };
   const d = classifyDriveError(err);
   if (d.status === null && d.reason !== null && d.retryable) {
     return { kind: 'drive', retryable: true, reason: `download broke off: ${d.message}`, pauseAllMs: null, retryAfterMs: null };

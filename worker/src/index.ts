@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import { configuredDestinations, createLogger, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
 import { createDriveClient, createDrivePacer } from '@drive-import/drive';
-import { createStorageDriver, type StorageDriver, type StorageProvider } from '@drive-import/storage';
+import { createStorageDriver, normalizeKeyPrefix, type StorageDriver, type StorageProvider } from '@drive-import/storage';
 import { createJobWatch } from './job-watch.ts';
 import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
@@ -51,6 +51,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     metrics,
     maxAttempts: config.FILE_MAX_ATTEMPTS,
     attemptTimeoutMs: config.FILE_ATTEMPT_TIMEOUT_MS,
+    storeOutageMs: config.STORE_OUTAGE_TOLERANCE_MS,
+    thumbnails: config.THUMBNAILS ? { maxBytes: config.THUMBNAIL_MAX_BYTES, keyPrefix: normalizeKeyPrefix(config.STORAGE_KEY_PREFIX) } : null,
     stores,
     limit: pLimit(config.WORKER_CONCURRENCY),
     metadata,

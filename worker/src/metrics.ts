@@ -54,7 +54,13 @@ export function createWorkerMetrics(workerId: string = newWorkerId()) {
     labelNames: ['how'] as const,
     registers: [registry],
   });
-  return { workerId, registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches };
+  const thumbnails = new Counter({
+    name: 'drive_import_worker_thumbnails_total',
+    help: 'Stored files a thumbnail was tried for, by whether one was made (yes, no: undecodable or not stored)',
+    labelNames: ['made'] as const,
+    registers: [registry],
+  });
+  return { workerId, registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches, thumbnails };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

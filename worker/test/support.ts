@@ -107,6 +107,8 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     LOCAL_STORAGE_DIR: join(tmp.path, 'objects'),
     WORKER_CONCURRENCY: '8',
+    // Off unless a test turns them on (worker/test/thumbnails.test.ts): the others count objects.
+    THUMBNAILS: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     WORKER_PORT: '0',
   };
