@@ -127,7 +127,8 @@ export function driveFaults(size: Size): ChaosCase {
       const bursts = size === 'full' ? 3 : 1;
       for (let i = 0; i < bursts; i++) {
         if (await ctx.finished()) break;
-        ctx.emulator.setFaults({ ...base, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
+        // setFaults resets the emulator's counters: the sure corruptions are not repeated by a burst.
+        ctx.emulator.setFaults({ ...base, corruptFirstDownloadOf: undefined, seed: 10 + i, failNext: { count: 30, status: 429, kind: 'media' } });
         await sleep(size === 'full' ? 5000 : 1500);
       }
       const st = ctx.emulator.stats();
