@@ -32,7 +32,7 @@ interface Verdict {
   /** Drive said "too fast": every replica pauses this long. */
   pauseAllMs: number | null;
   retryAfterMs: number | null;
-  /** The store looked away (unavailable, or a transfer that hung): waited out past maxAttempts. */
+  /** Not the file's fault (the store away, a transfer that hung, Drive's rate limit): waited out past maxAttempts. */
   outage?: boolean;
 }
 
@@ -102,13 +102,18 @@ export async function copyFile(
     }
   };
   const outageUntil = started + (deps.storeOutageMs ?? 300_000);
+  // maxAttempts failures of the file's own (a bad answer, a broken body) end it; what is not its fault
+  // (verdict.outage: the store away, Drive's rate limit) spends none of them and is waited out until outageUntil.
+  let ownFailures = 0;
   try {
     return await retryWithBackoff(copyOnce, {
       attempts: Number.POSITIVE_INFINITY,
       signal,
-      // maxAttempts tries; past them, only a store that is away (not a bad file) is waited out, until outageUntil.
-      shouldRetry: (err, attempt) =>
-        err instanceof FailedTry && err.verdict.retryable && (attempt < deps.maxAttempts || (err.verdict.outage === true && performance.now() < outageUntil)),
+      shouldRetry: (err, attempt) => {
+        if (!(err instanceof FailedTry) || !err.verdict.retryable) return false;
+        if (err.verdict.outage) return attempt < deps.maxAttempts || performance.now() < outageUntil;
+        return ++ownFailures < deps.maxAttempts;
+      },
       retryAfterMs: (err) => (err instanceof FailedTry ? err.verdict.retryAfterMs : null),
       onRetry: (err) => deps.metrics.retries.inc({ kind: (err as FailedTry).verdict.kind }),
     });
@@ -133,6 +138,8 @@ function driveVerdict(err: unknown, metrics: WorkerMetrics): Verdict {
     // Without a Retry-After, pause everyone about one base backoff (0.5-1 s).
     pauseAllMs: d.rateLimited ? (d.retryAfterMs ?? backoffDelay(1)) : null,
     retryAfterMs: d.retryAfterMs,
+    // "Too fast" is the quota's doing, not the file's: waited out like a store outage.
+    outage: d.rateLimited,
   };
 }
 
