@@ -218,7 +218,7 @@ export async function lookupImages(db: Db, ids: string[], owner: string | undefi
       select: IMAGE_SELECT,
       orderBy: { id: 'asc' },
     });
-    out.push(...rows.map(toImageRecord));
+    for (const row of rows) out.push(toImageRecord(row));
   }
   return out;
 }

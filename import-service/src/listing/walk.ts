@@ -88,7 +88,7 @@ export async function walkFolderTree(options: WalkOptions): Promise<WalkStats> {
         ),
       );
       if (res.data.incompleteSearch) log.warn({ folder_id: folderId }, 'Drive reported an incomplete search');
-      children.push(...(res.data.files ?? []));
+      for (const child of res.data.files ?? []) children.push(child);
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
     return children;
