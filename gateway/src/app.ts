@@ -4,7 +4,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import {
-  type AppEnv,
   badRequest,
   CreateImportRequest,
   CreateImportResponse,

@@ -70,7 +70,7 @@ test('list: keyset and OFFSET pages, filters, totals from the counters, owner sc
   let cursor: string | null = null;
   do {
     const page: any = await call('GET', `/images?per_page=50&job_id=${alice.id}${cursor ? `&cursor=${cursor}` : ''}`);
-    seen.push(...page.body.images.map((i: any) => i.id));
+    for (const i of page.body.images) seen.push(i.id);
     cursor = page.body.next_cursor;
   } while (cursor);
   assert.equal(seen.length, 120);

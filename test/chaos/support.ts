@@ -361,13 +361,13 @@ export async function runChaos(c: ChaosCase): Promise<Row> {
     for (let cursor = ''; ; ) {
       const r = await fetch(`${gateway}/api/import/jobs/${accepted.job_id}/files?per_page=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: stack.adminHeaders });
       const body = (await r.json()) as FileListResponse;
-      rows.push(...body.files);
+      for (const f of body.files) rows.push(f);
       if (!body.next_cursor) break;
       cursor = body.next_cursor;
     }
     const { objects, halfWritten } = await listObjects();
     const audit = auditRun(expected, rows, objects, done, c.acceptFailure);
-    problems.push(...audit.problems);
+    for (const p of audit.problems) problems.push(p);
     if (halfWritten.length) problems.push(`${halfWritten.length} half-written upload(s) left: ${halfWritten.slice(0, 3).join(', ')}`);
     if (unexpected.length && !c.inject) problems.push(`services exited unexpectedly: ${unexpected.join(', ')}`);
     return finish(audit.counts);

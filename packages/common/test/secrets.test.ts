@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger, scrubSecrets, serializeError } from '../src/index.ts';
+import { createLogger, scrubSecrets } from '../src/index.ts';
 
 const KEY = 'AIzaSyD-not-a-real-key-0123456789abcdef';
 const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';

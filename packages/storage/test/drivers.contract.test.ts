@@ -289,7 +289,7 @@ for (const provider of Destination.options) {
         } finally {
           await d.close();
         }
-        keys.push(...seen);
+        for (const k of seen) keys.push(k);
       }
       assert.match(keys[0]!, /^drive-import\/\.probe-[0-9a-f-]{36}$/);
       assert.match(keys[2]!, /^drive-import\/deeper\/\.probe-/);
