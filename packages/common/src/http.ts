@@ -15,9 +15,12 @@ import { AppError, ConfigError, type ErrorBody } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { scrubSecrets } from './secrets.ts';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** Set by the compiled build (scripts/build.mjs); from source, read from the root package.json. */
+declare const __DRIVE_IMPORT_VERSION__: string | undefined;
+export const VERSION: string =
+  typeof __DRIVE_IMPORT_VERSION__ === 'string'
+    ? __DRIVE_IMPORT_VERSION__
+    : (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export type AppEnv = { Variables: { requestId: string; log: Logger } };
 
