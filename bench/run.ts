@@ -7,6 +7,7 @@
  * bench/results/<date>.json + .svg (a partial or scaled run gets a suffix, so it never overwrites a
  * full one) and, for a full run or with --docs, docs/performance.md.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
@@ -95,6 +96,9 @@ async function main() {
     void cleanup().then(() => process.exit(130));
   });
 
+  // The services run compiled, as in production: built once here.
+  const built = spawnSync(process.execPath, [`${REPO_ROOT}scripts/build.mjs`, '--services-only'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
   const redis = await findOrStartRedis();
   cleanups.push(redis.stop);
   const s3 = await startS3Server();

@@ -154,6 +154,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const crashed: string[] = [];
   const stack = await startStack({
     freePorts: true,
+    compiled: true, // as in production (run.ts builds once before the scenarios)
     onUnexpectedExit: (name, code, signal) => void crashed.push(`${name} exited (code ${code}, signal ${signal})`),
     stdio: o.logs ? 'inherit' : 'ignore',
     services: o.withWorkers === false ? ['metadata-service', 'storage-service', 'import-service', 'gateway'] : undefined,

@@ -1,6 +1,6 @@
 /**
- * The services as plain processes (`node --import tsx <service>/src/main.ts`), the way compose runs
- * them: used by `npm start`, the scaling test and the benchmarks. Ports are the configured ones, or
+ * The services as plain processes (`node --import tsx <service>/src/main.ts`, or with `compiled` the
+ * bundles of `npm run build`, `node <service>/dist/main.js`), the way compose runs them: used by `npm start`, the scaling test and the benchmarks. Ports are the configured ones, or
  * free ones with `freePorts`; each service's URL is passed to the others through the usual env vars.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -58,6 +58,8 @@ export interface StackOptions {
   onUnexpectedExit?: (name: ServiceName, code: number | null, signal: NodeJS.Signals | null) => void;
   /** Start a service again when it exits unexpectedly (same port and env); default: no restarts. */
   restart?: RestartPolicy;
+  /** Run the compiled bundles (`npm run build`: <service>/dist/main.js) instead of the sources through tsx. */
+  compiled?: boolean;
 }
 
 /**
@@ -93,7 +95,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const profile = (processEnv.PROFILE_SERVICES ?? '').split(',').includes(name);
     const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${processEnv.PROFILE_DIR ?? 'profiles'}`] : [];
     const nodeArgs: readonly string[] = 'nodeArgs' in spec ? spec.nodeArgs : [];
-    const child = spawn(process.execPath, [...profileArgs, ...nodeArgs, '--import', 'tsx', spec.entry], {
+    const entry = options.compiled ? ['--enable-source-maps', spec.entry.replace('/src/main.ts', '/dist/main.js')] : ['--import', 'tsx', spec.entry];
+    const child = spawn(process.execPath, [...profileArgs, ...nodeArgs, ...entry], {
       cwd: REPO_ROOT,
       env: processEnv,
       stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'],
