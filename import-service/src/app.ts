@@ -38,6 +38,8 @@ export interface ImportAppDeps {
   destinations: readonly Destination[];
   /** BATCH_SIZE: files per copy batch. */
   batchSize: number;
+  /** THUMBNAILS: whether an import that does not say gets thumbnails (default false). */
+  thumbnails?: boolean;
   /** DRIVE_API_ROOT_URL: /health checks that it answers at all. Omit to skip that check. */
   driveRootUrl?: string;
   /** Default: a fresh registry with the HTTP and process metrics only (startImportService adds queues and Drive). */
@@ -68,6 +70,7 @@ export function createImportApp(deps: ImportAppDeps) {
       batch_size: deps.batchSize,
       owner: body.owner,
       callback_url: body.callback_url ?? null,
+      thumbnails: body.thumbnails ?? deps.thumbnails ?? false,
     };
     const job = await deps.metadata.call('POST', '/jobs', { body: request, schema: JobSummary, requestId, timeoutMs: 10_000 });
     const log = c.var.log.child({ job_id: job.job_id });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { batchEnv, ConfigError, driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
+import { batchEnv, ConfigError, envBoolean, driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv } from '@drive-import/common';
 
 export const importConfigShape = {
   ...loggingEnv,
@@ -10,6 +10,11 @@ export const importConfigShape = {
   ...storageEnv,
   ...batchEnv,
   ...internalAuthEnv,
+  /**
+   * Thumbnails for an import whose request does not say (`thumbnails` in POST /api/import/google-drive);
+   * the job keeps the answer. Off by default: they halve S1 on 2 cores (docs/performance.md).
+   */
+  THUMBNAILS: envBoolean.default(false),
   /** Bind address; 0.0.0.0 in containers. */
   IMPORT_SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
   /** Drive calls in flight at once per listing job (folders listed in parallel). */

@@ -138,6 +138,7 @@ export async function startImportService(config: ImportConfig, options: StartImp
     defaultDestination: config.STORAGE_PROVIDER,
     destinations: configuredDestinations(config),
     batchSize: config.BATCH_SIZE,
+    thumbnails: config.THUMBNAILS,
     driveRootUrl: config.DRIVE_API_ROOT_URL,
     metrics,
   });

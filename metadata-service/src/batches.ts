@@ -15,6 +15,7 @@ interface CopyFileRow {
   size: bigint | number | null;
   md5: string | null;
   storage_key: string;
+  has_camera: number | bigint | boolean;
 }
 
 const BATCH_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-b(\d{1,9})$/;
@@ -29,15 +30,16 @@ export async function getBatch(db: Db, batchId: string): Promise<CopyBatch> {
   const batch = BATCH_ID.test(batchId) ? await db.read.batch.findUnique({ where: { id: batchId }, include: { job: true } }) : null;
   if (!batch) throw batchNotFound(batchId);
   const { job } = batch;
-  const out: CopyBatch = { job_id: job.id, batch_id: batch.id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [] };
+  const out: CopyBatch = { job_id: job.id, batch_id: batch.id, destination: job.destination as Destination, resource_key: job.resourceKey, files: [], thumbnails: job.thumbnails };
   if (isTerminal(job.status) || batch.status === 'done') return out;
   if (job.status === 'paused') return { ...out, paused: true };
   // Raw SQL: Prisma's row mapping costs several times more on this per-batch hot path.
   const rows = await db.read.$queryRaw<CopyFileRow[]>`
-    SELECT "drive_id", "name", "mime_type", "size", "md5", "storage_key" FROM "files"
+    SELECT "drive_id", "name", "mime_type", "size", "md5", "storage_key",
+      CASE WHEN "camera_make" IS NULL AND "camera_model" IS NULL THEN 0 ELSE 1 END AS "has_camera" FROM "files"
     WHERE "batch_id" = ${batch.id} AND "status" = 'pending' ORDER BY "id"`;
   for (const f of rows) {
-    out.files.push({ drive_id: f.drive_id, name: f.name, mime_type: f.mime_type, size: f.size === null ? null : Number(f.size), md5: f.md5, storage_key: f.storage_key });
+    out.files.push({ drive_id: f.drive_id, name: f.name, mime_type: f.mime_type, size: f.size === null ? null : Number(f.size), md5: f.md5, storage_key: f.storage_key, has_camera: Number(f.has_camera) === 1 });
   }
   return out;
 }
@@ -100,10 +102,16 @@ const outcomeValues = (o: Outcome, destination: string) =>
     o.result.status === 'stored' ? o.bytes : null,
     inStore(o) ? destination : null,
     inStore(o) ? (o.result.thumbnail_key ?? null) : null,
+    inStore(o) ? (o.result.camera_make ?? null) : null,
+    inStore(o) ? (o.result.camera_model ?? null) : null,
   ] as const;
 
-/** The columns the SQL Server outcome UPDATE sets from a CASE over the chunk's ids (md5 keeps its value when the result has none). */
-const OUTCOME_COLUMNS = ['status', 'attempts', 'error', 'etag', 'md5', 'bytes_copied', 'storage_provider', 'thumbnail_key'] as const;
+/**
+ * The columns the SQL Server outcome UPDATE sets from a CASE over the chunk's ids (md5 keeps its
+ * value when the result has none; the camera is the result's only when Drive gave none).
+ */
+const OUTCOME_COLUMNS = ['status', 'attempts', 'error', 'etag', 'md5', 'bytes_copied', 'storage_provider', 'thumbnail_key', 'camera_make', 'camera_model'] as const;
+const KEEPS_DRIVE_VALUE: ReadonlySet<string> = new Set(['camera_make', 'camera_model']);
 
 /**
  * Bind parameters of one SQL Server outcome UPDATE (sqlServerOutcomeUpdate below): per file, its id
@@ -123,7 +131,9 @@ function sqlServerOutcomeUpdate(part: Outcome[], destination: string, now: Date)
       ' ',
     )} END`;
     const column = Prisma.raw(`"${name}"`);
-    return name === 'md5' ? Prisma.sql`${column} = COALESCE(${cases}, ${column})` : Prisma.sql`${column} = ${cases}`;
+    if (name === 'md5') return Prisma.sql`${column} = COALESCE(${cases}, ${column})`;
+    if (KEEPS_DRIVE_VALUE.has(name)) return Prisma.sql`${column} = COALESCE(${column}, ${cases})`;
+    return Prisma.sql`${column} = ${cases}`;
   });
   return Prisma.sql`UPDATE "files" SET
       ${Prisma.join(set, ',\n      ')},
@@ -144,6 +154,7 @@ async function writeOutcomes(tx: Tx, db: Db, destination: string, outcomes: Outc
       "status" = j.value->>1, "attempts" = j.value->>2, "error" = j.value->>3, "etag" = j.value->>4,
       "md5" = COALESCE(j.value->>5, "files"."md5"), "bytes_copied" = j.value->>6, "storage_provider" = j.value->>7,
       "thumbnail_key" = j.value->>8,
+      "camera_make" = COALESCE("files"."camera_make", j.value->>9), "camera_model" = COALESCE("files"."camera_model", j.value->>10),
       "updated_at" = ${now}
       FROM json_each(${json}) AS j
       WHERE "files"."id" = j.value->>0 AND "files"."status" = 'pending'`;

@@ -115,7 +115,7 @@ interface NewFile {
 
 const FILE_COLUMN_NAMES = [
   'job_id', 'batch_id', 'drive_id', 'name', 'folder_path', 'mime_type', 'size', 'md5', 'modified_time',
-  'width', 'height', 'taken_at', 'status', 'storage_provider', 'storage_key', 'created_at', 'updated_at',
+  'width', 'height', 'taken_at', 'status', 'storage_provider', 'storage_key', 'camera_make', 'camera_model', 'created_at', 'updated_at',
 ] as const;
 const FILE_COLUMNS = Prisma.raw(FILE_COLUMN_NAMES.map((c) => `"${c}"`).join(', '));
 /** Bind parameters per row of the SQL Server multi-row INSERT: its VALUES tuple binds one per column. */
@@ -135,11 +135,12 @@ async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now:
         batchId, f.drive_id, f.name, f.folder_path, f.mime_type, f.size, f.md5,
         f.modified_time === null ? null : sqliteDate(new Date(f.modified_time)),
         f.width, f.height, f.taken_at, status, status === 'skipped' ? job.destination : null, f.storage_key,
+        f.camera_make ?? null, f.camera_model ?? null,
       ]),
     );
     await tx.$executeRaw`INSERT INTO "files" (${FILE_COLUMNS})
       SELECT ${job.id}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-        value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, ${now}, ${now}
+        value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, ${now}, ${now}
       FROM json_each(${json})`;
     return;
   }
@@ -149,7 +150,7 @@ async function insertFiles(tx: Tx, db: Db, job: ImportJob, rows: NewFile[], now:
       const size = f.size === null ? null : BigInt(f.size);
       const provider = status === 'skipped' ? job.destination : null;
       // In FILE_COLUMN_NAMES order: one value per column, so PARAMS_PER_FILE holds.
-      const row = [job.id, batchId, f.drive_id, f.name, f.folder_path, f.mime_type, size, f.md5, modified, f.width, f.height, f.taken_at, status, provider, f.storage_key, now, now];
+      const row = [job.id, batchId, f.drive_id, f.name, f.folder_path, f.mime_type, size, f.md5, modified, f.width, f.height, f.taken_at, status, provider, f.storage_key, f.camera_make ?? null, f.camera_model ?? null, now, now];
       return Prisma.sql`(${Prisma.join(row)})`;
     });
     await tx.$executeRaw`INSERT INTO "files" (${FILE_COLUMNS}) VALUES ${Prisma.join(values)}`;

@@ -49,6 +49,8 @@ const IMAGE_SELECT = {
   storageProvider: true,
   storageKey: true,
   thumbnailKey: true,
+  cameraMake: true,
+  cameraModel: true,
   createdAt: true,
 } as const satisfies Prisma.FileSelect;
 
@@ -70,6 +72,8 @@ export function toImageRecord(r: ImageRow): ImageRecord {
     width: r.width,
     height: r.height,
     taken_at: r.takenAt,
+    camera_make: r.cameraMake,
+    camera_model: r.cameraModel,
     destination: r.storageProvider as Destination,
     storage_key: r.storageKey,
     created_at: r.createdAt.toISOString(),
@@ -91,12 +95,14 @@ function whereOf(q: Filter, owner: string | undefined): Prisma.FileWhereInput {
   const folder = q.folder?.replace(/\/+$/, '');
   if (folder) and.push({ OR: [{ folderPath: folder }, { folderPath: { startsWith: `${folder}/` } }] });
   if (q.mime) and.push(q.mime.endsWith('/*') ? { mimeType: { startsWith: q.mime.slice(0, -1) } } : { mimeType: q.mime });
-  if (q.q) and.push({ name: { contains: q.q } });
+  const camera = (text: string): Prisma.FileWhereInput[] => [{ cameraMake: { contains: text } }, { cameraModel: { contains: text } }];
+  if (q.q) and.push({ OR: [{ name: { contains: q.q } }, ...camera(q.q)] });
+  if (q.camera) and.push({ OR: camera(q.camera) });
   return { AND: and };
 }
 
 /** Filters that the jobs' counters cannot answer a total for. */
-const narrowsFiles = (q: Filter) => Boolean(q.folder?.replace(/\/+$/, '') || q.mime || q.q);
+const narrowsFiles = (q: Filter) => Boolean(q.folder?.replace(/\/+$/, '') || q.mime || q.q || q.camera);
 
 /**
  * Up to `take` images after `after` (exclusive) in id order: each in-store status read in index
@@ -156,7 +162,7 @@ async function totalOf(db: Db, q: Filter, owner: string | undefined, cache: Coun
     return { total: (sum._sum.storedFiles ?? 0) + (sum._sum.skippedFiles ?? 0), exact: true };
   }
   const where = whereOf(q, owner);
-  const key = JSON.stringify([q.job_id, q.folder, q.mime, q.q, owner ?? null]);
+  const key = JSON.stringify([q.job_id, q.folder, q.mime, q.q, q.camera, owner ?? null]);
   const n = await cache(key, async () => {
     const rows = await db.read.file.findMany({ where: { AND: [where, { status: { in: [...IN_STORE] } }] }, select: { id: true }, take: MAX_IMAGE_COUNT + 1 });
     return rows.length;

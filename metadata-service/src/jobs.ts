@@ -50,6 +50,7 @@ export async function createJob(db: Db, body: CreateJobRequest): Promise<JobSumm
         owner: body.owner,
         callbackUrl: body.callback_url,
         callbackState: body.callback_url ? 'pending' : null,
+        thumbnails: body.thumbnails ?? false,
       },
     });
     await recordActivity(tx, { actor: body.owner ?? 'unknown', action: 'import.started', job_id: created.id, detail: body.folder_name ?? body.folder_id });

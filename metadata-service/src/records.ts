@@ -29,6 +29,7 @@ export function toJobSummary(job: ImportJob): JobSummary {
     owner: job.owner,
     callback_url: job.callbackUrl,
     callback_state: job.callbackState as JobSummary['callback_state'],
+    thumbnails: job.thumbnails,
   };
 }
 

@@ -60,7 +60,7 @@ test('list: keyset and OFFSET pages, filters, totals from the counters, owner sc
   assert.equal(first.body.total_exact, true);
   assert.equal(first.body.page, 1);
   const img = first.body.images[0];
-  assert.deepEqual(Object.keys(img).sort(), ['created_at', 'destination', 'drive_id', 'folder_path', 'height', 'id', 'job_id', 'md5', 'mime_type', 'name', 'size', 'storage_key', 'taken_at', 'thumbnail_key', 'thumbnail_url', 'url', 'width'].sort());
+  assert.deepEqual(Object.keys(img).sort(), ['camera_make', 'camera_model', 'created_at', 'destination', 'drive_id', 'folder_path', 'height', 'id', 'job_id', 'md5', 'mime_type', 'name', 'size', 'storage_key', 'taken_at', 'thumbnail_key', 'thumbnail_url', 'url', 'width'].sort());
   assert.equal(img.url, `/api/images/${img.id}/content`);
   assert.equal(img.thumbnail_url, null);
   assert.equal(img.destination, 's3');

@@ -94,7 +94,7 @@ describe('SQL Server raw statements (the SQL Server code paths, run on SQLite)',
   });
 
   it('the outcome UPDATE is sized from what it binds: 2 per column per file, 1 per file in the IN list, 1 once', () => {
-    assert.deepEqual(OUTCOME_UPDATE_PARAMS, { perRow: 17, fixed: 1 });
+    assert.deepEqual(OUTCOME_UPDATE_PARAMS, { perRow: 21, fixed: 1 });
     const size = outcomeChunkSize(2_000);
     assert.ok(size * OUTCOME_UPDATE_PARAMS.perRow + OUTCOME_UPDATE_PARAMS.fixed <= 2_000);
     assert.ok((size + 1) * OUTCOME_UPDATE_PARAMS.perRow + OUTCOME_UPDATE_PARAMS.fixed > 2_000, 'as many as fit');

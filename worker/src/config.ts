@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { driveEnv, envBoolean, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
+import { driveEnv, internalAuthEnv, loadConfig, loggingEnv, portsEnv, positiveInt, redisEnv, serviceUrlsEnv, storageEnv, workerEnv } from '@drive-import/common';
 
 export const workerConfigShape = {
   ...loggingEnv,
@@ -22,9 +22,8 @@ export const workerConfigShape = {
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000, 3600_000),
   /** On SIGTERM, active batches get this long to finish before they are released to the queue. */
   WORKER_SHUTDOWN_GRACE_MS: positiveInt(25_000, 3600_000),
-  /** A WebP thumbnail (320 px on the long side) of each stored image, under `<prefix>/thumbs/`. */
-  // Off by default: on 2 cores a thumbnail per file halved S1 (97.5 vs 216.7 files/s, docs/performance.md).
-  THUMBNAILS: envBoolean.default(false),
+  // Whether a batch gets thumbnails is its job's choice (CopyBatch.thumbnails: the import's
+  // `thumbnails`, else the import-service's THUMBNAILS), not this worker's.
   /** Files larger than this get no thumbnail; also the most one file's thumbnail may buffer (50 MB). */
   THUMBNAIL_MAX_BYTES: positiveInt(50 * 1024 * 1024, 1024 * 1024 * 1024),
 };

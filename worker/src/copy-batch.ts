@@ -51,7 +51,9 @@ export function createBatchProcessor(deps: BatchDeps) {
       if (batch.files.length === 0) return { posted: 0 };
       const started = performance.now();
       try {
-        results = await copyAll(deps, batch, job.attemptsMade + job.stalledCounter > 0, log);
+        // Thumbnails only for a job that asked for them (the worker's THUMBNAIL_MAX_BYTES still applies).
+        const batchDeps = batch.thumbnails ? deps : { ...deps, thumbnails: null };
+        results = await copyAll(batchDeps, batch, job.attemptsMade + job.stalledCounter > 0, log);
       } catch (err) {
         if (!deps.shutdown.aborted) throw err;
         // Stopping: hand the batch back now, without spending one of its attempts.

@@ -52,7 +52,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     maxAttempts: config.FILE_MAX_ATTEMPTS,
     attemptTimeoutMs: config.FILE_ATTEMPT_TIMEOUT_MS,
     storeOutageMs: config.STORE_OUTAGE_TOLERANCE_MS,
-    thumbnails: config.THUMBNAILS ? { maxBytes: config.THUMBNAIL_MAX_BYTES, keyPrefix: normalizeKeyPrefix(config.STORAGE_KEY_PREFIX) } : null,
+    // Used for the batches whose job asked for thumbnails (CopyBatch.thumbnails).
+    thumbnails: { maxBytes: config.THUMBNAIL_MAX_BYTES, keyPrefix: normalizeKeyPrefix(config.STORAGE_KEY_PREFIX) },
     stores,
     limit: pLimit(config.WORKER_CONCURRENCY),
     metadata,

@@ -107,8 +107,6 @@ export async function setup(options: { tree: TreeSpec; faults?: Faults }): Promi
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     LOCAL_STORAGE_DIR: join(tmp.path, 'objects'),
     WORKER_CONCURRENCY: '8',
-    // Off unless a test turns them on (worker/test/thumbnails.test.ts): the others count objects.
-    THUMBNAILS: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     WORKER_PORT: '0',
   };
@@ -201,10 +199,10 @@ export function listedFiles(env: TestEnv): ListedFile[] {
  * Create a job in the metadata-service as the listing would, returning its batches as a worker
  * fetches them. The metadata-service has put them on the copy queue already.
  */
-export async function createJob(env: TestEnv, options: { batchSize: number; destination?: Destination }): Promise<{ jobId: string; batches: CopyBatch[]; files: ListedFile[] }> {
+export async function createJob(env: TestEnv, options: { batchSize: number; destination?: Destination; thumbnails?: boolean }): Promise<{ jobId: string; batches: CopyBatch[]; files: ListedFile[] }> {
   const meta = metadataClient(env);
   const job = await meta.call('POST', '/jobs', {
-    body: { folder_id: env.emulator.rootId, folder_name: 'root', resource_key: null, destination: options.destination ?? 's3', batch_size: options.batchSize },
+    body: { folder_id: env.emulator.rootId, folder_name: 'root', resource_key: null, destination: options.destination ?? 's3', batch_size: options.batchSize, thumbnails: options.thumbnails ?? false },
     schema: JobSummary,
   });
   await meta.call('PATCH', `/jobs/${job.job_id}`, { body: { status: 'listing' } });

@@ -51,9 +51,9 @@ test('thumbnails: WebP under thumbs/ for decodable images; none for a big or und
     assert.ok(big.length > 60_000);
     const bigId = env.emulator.tree.addFile(root, 'big.jpg', 'image/jpeg', big);
     const badId = env.emulator.tree.addFile(root, 'broken.jpg', 'image/jpeg', Buffer.from('not a jpeg at all, just garbage bytes '.repeat(20)));
-    const { jobId, batches, files } = await createJob(env, { batchSize: 100 });
+    const { jobId, batches, files } = await createJob(env, { batchSize: 100, thumbnails: true });
     assert.equal(files.length, 8);
-    await env.startWorker({ THUMBNAILS: 'true', THUMBNAIL_MAX_BYTES: '60000' });
+    await env.startWorker({ THUMBNAIL_MAX_BYTES: '60000' });
     await enqueue(env, batches);
     const job = await waitForJob(env, jobId);
     assert.equal(job.status, 'completed', JSON.stringify(job));
@@ -95,8 +95,8 @@ test('thumbnails: a big image is scaled to 320 on its long side', async () => {
   try {
     const png = await sharp({ create: { width: 1000, height: 400, channels: 3, background: '#3366aa' } }).png().toBuffer();
     env.emulator.tree.addFile(env.emulator.tree.rootId, 'wide.png', 'image/png', png);
-    const { jobId, batches, files } = await createJob(env, { batchSize: 10 });
-    await env.startWorker({ THUMBNAILS: 'true' });
+    const { jobId, batches, files } = await createJob(env, { batchSize: 10, thumbnails: true });
+    await env.startWorker();
     await enqueue(env, batches);
     assert.equal((await waitForJob(env, jobId)).status, 'completed');
     const stored = await objects(env);
@@ -107,16 +107,25 @@ test('thumbnails: a big image is scaled to 320 on its long side', async () => {
   }
 });
 
-test('THUMBNAILS=false: no thumbnails', async () => {
+test('thumbnails per job: one worker makes them for the job that asked, none for the one that did not', async () => {
   const env = await setup({ tree: { files: 5, depth: 0, seed: 23, imageBytes: 3000 } });
   try {
-    const { jobId, batches } = await createJob(env, { batchSize: 10 });
-    await env.startWorker({ THUMBNAILS: 'false' });
-    await enqueue(env, batches);
-    assert.equal((await waitForJob(env, jobId)).status, 'completed');
+    const without = await createJob(env, { batchSize: 10 });
+    const withThumbs = await createJob(env, { batchSize: 10, thumbnails: true });
+    assert.equal(without.batches[0]!.thumbnails, false);
+    assert.equal(withThumbs.batches[0]!.thumbnails, true);
+    await env.startWorker();
+    await enqueue(env, [...without.batches, ...withThumbs.batches]);
+    const [a, b] = [await waitForJob(env, without.jobId), await waitForJob(env, withThumbs.jobId)];
+    assert.deepEqual([a.status, a.thumbnails, b.status, b.thumbnails], ['completed', false, 'completed', true]);
+    // Both jobs stored the same keys; only the one that asked has thumbnails on its rows.
     const stored = await objects(env);
-    assert.equal(stored.size, 5);
-    assert.ok([...stored.keys()].every((k) => !k.includes('/thumbs/')));
+    assert.equal([...stored.keys()].filter((k) => k.startsWith('test/thumbs/')).length, 5);
+    for (const [job, want] of [[without, false], [withThumbs, true]] as const) {
+      const listed = await metadataClient(env).call('GET', '/images', { query: { job_id: job.jobId, per_page: 100 }, schema: ImageListResponse });
+      assert.equal(listed.images.length, 5);
+      for (const img of listed.images) assert.equal(img.thumbnail_key !== null, want, `${img.name} of the job with thumbnails=${want}`);
+    }
   } finally {
     await env.cleanup();
   }

@@ -237,6 +237,9 @@ const YIELD_EVERY = 1000;
 
 const MD5 = /^[0-9a-f]{32}$/;
 
+/** A camera make or model as stored: trimmed, at most 255 characters, null when empty. */
+export const cameraText = (value: string | null | undefined): string | null => value?.trim().slice(0, 255) || null;
+
 /** Drive's metadata, made to fit ListedFile: bad or missing values become null, never a rejected chunk. */
 export function toListedFile(f: DriveFile, displayName: string, folderPath: string, storageKey: string): ListedFile {
   const size = f.size != null ? Number(f.size) : NaN;
@@ -252,6 +255,8 @@ export function toListedFile(f: DriveFile, displayName: string, folderPath: stri
     width: Number.isInteger(meta?.width) ? meta!.width! : null,
     height: Number.isInteger(meta?.height) ? meta!.height! : null,
     taken_at: meta?.time && meta.time.length <= 64 ? meta.time : null,
+    camera_make: cameraText(meta?.cameraMake),
+    camera_model: cameraText(meta?.cameraModel),
     storage_key: storageKey,
   };
   return listed;

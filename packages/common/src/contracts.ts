@@ -37,6 +37,8 @@ export const CreateImportRequest = z.strictObject({
   destination: Destination.optional(),
   /** POSTed the job's summary, signed (X-Drive-Import-Signature), when the job ends. */
   callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** A WebP thumbnail (320 px) of each image. Omitted: THUMBNAILS (default false). Kept on the job: its retries make them too. */
+  thumbnails: z.boolean().optional(),
 });
 export type CreateImportRequest = z.infer<typeof CreateImportRequest>;
 
@@ -96,6 +98,8 @@ export const JobSummary = z.object({
   callback_url: z.string().nullable(),
   /** pending (sent when the job ends) | delivered | failed (gave up); null without a callback. */
   callback_state: z.enum(['pending', 'delivered', 'failed']).nullable(),
+  /** The workers make a WebP thumbnail of each of the job's images (the request's `thumbnails`, or THUMBNAILS). */
+  thumbnails: z.boolean(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 
@@ -172,6 +176,8 @@ export const CreateJobRequest = z.strictObject({
   batch_size: z.number().int().min(1).max(1000),
   owner: TokenName.nullable().default(null),
   callback_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().default(null),
+  /** Already resolved by the import-service (the request's `thumbnails`, else THUMBNAILS). */
+  thumbnails: z.boolean().optional(),
 });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
@@ -194,6 +200,9 @@ export const ListedFile = z.strictObject({
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
   taken_at: z.string().max(64).nullable(),
+  /** Drive's imageMediaMetadata.cameraMake / cameraModel. */
+  camera_make: z.string().max(255).nullable().optional(),
+  camera_model: z.string().max(255).nullable().optional(),
   storage_key: z.string().min(1).max(1024),
 });
 export type ListedFile = z.infer<typeof ListedFile>;
@@ -206,6 +215,8 @@ export const CopyFile = z.object({
   size: bytes.nullable(),
   md5: z.string().nullable(),
   storage_key: z.string(),
+  /** True when Drive already gave the camera (make or model): the worker reads no EXIF for it. */
+  has_camera: z.boolean().optional(),
 });
 export type CopyFile = z.infer<typeof CopyFile>;
 
@@ -225,6 +236,8 @@ export const CopyBatch = z.object({
   files: z.array(CopyFile).max(1000),
   /** The job is paused: no files now; the worker puts the batch back to wait (no attempt spent). */
   paused: z.boolean().optional(),
+  /** The job's `thumbnails`: make a WebP thumbnail of each of these files (within the worker's THUMBNAIL_MAX_BYTES). */
+  thumbnails: z.boolean().optional(),
 });
 export type CopyBatch = z.infer<typeof CopyBatch>;
 
@@ -266,6 +279,9 @@ export const FileResult = z.strictObject({
   attempts: z.number().int().nonnegative(),
   /** The WebP thumbnail's key in the same store, when the worker made one. */
   thumbnail_key: z.string().min(1).max(1024).nullable().optional(),
+  /** Camera make and model from the file's EXIF, when Drive gave none and the worker read them from the bytes going by. */
+  camera_make: z.string().max(255).nullable().optional(),
+  camera_model: z.string().max(255).nullable().optional(),
 });
 export type FileResult = z.infer<typeof FileResult>;
 
@@ -356,8 +372,10 @@ export const ImageListQuery = z.strictObject({
   folder: z.string().max(8192).optional(),
   /** Exact MIME type (image/jpeg) or a type's family (image/*). */
   mime: z.string().max(255).optional(),
-  /** A substring of the name (case-insensitive for ASCII). */
+  /** A substring of the name or of the camera make or model (case-insensitive for ASCII). */
   q: z.string().min(1).max(255).optional(),
+  /** A substring of the camera make or model (case-insensitive for ASCII). */
+  camera: z.string().min(1).max(255).optional(),
   sort: z.enum(['created_at', '-created_at']).default('created_at'),
 });
 export type ImageListQuery = z.infer<typeof ImageListQuery>;
@@ -374,6 +392,9 @@ export const ImageRecord = z.object({
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
   taken_at: z.string().nullable(),
+  /** From Drive's imageMediaMetadata, else from the file's EXIF (read while it was copied); null when neither had it. */
+  camera_make: z.string().nullable(),
+  camera_model: z.string().nullable(),
   destination: Destination,
   storage_key: z.string(),
   created_at: isoDate,
@@ -456,6 +477,7 @@ export const ImageStreamQuery = z.strictObject({
   folder: z.string().max(8192).optional(),
   mime: z.string().max(255).optional(),
   q: z.string().min(1).max(255).optional(),
+  camera: z.string().min(1).max(255).optional(),
 });
 export type ImageStreamQuery = z.infer<typeof ImageStreamQuery>;
 export const ImageRemoveResponse = z.object({ removed: z.array(z.string()), not_found: z.array(z.string()) });

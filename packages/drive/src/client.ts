@@ -27,7 +27,7 @@ export function createDriveClient(options: DriveClientOptions): DriveClient {
 
 /** The fields the importer uses, nothing more (Drive bills by work done). */
 export const FILE_FIELDS =
-  'id,name,mimeType,size,md5Checksum,modifiedTime,parents,trashed,imageMediaMetadata(width,height,time),shortcutDetails(targetId,targetMimeType)';
+  'id,name,mimeType,size,md5Checksum,modifiedTime,parents,trashed,imageMediaMetadata(width,height,time,cameraMake,cameraModel),shortcutDetails(targetId,targetMimeType)';
 export const LIST_FIELDS = `nextPageToken,incompleteSearch,files(${FILE_FIELDS})`;
 
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
