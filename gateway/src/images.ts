@@ -121,36 +121,39 @@ export function mountImageRoutes(app: Hono<GatewayEnv>, { metadataService, stora
     return c.json(ImageDetailResponse.parse({ ...image, read_url: readUrl, read_url_error: readUrlError }));
   });
 
-  app.get('/api/images/:id/content', async (c) => {
-    const image = await metadataService.call('GET', `/images/${imageIdParam(c)}`, { ...meta(c), schema: ImageRecord });
-    const res = await storageService.stream('GET', `/objects/${keyPath(image.storage_key)}`, {
+  /**
+   * An object of the image's store streamed through, with one `Range` passed down to the store
+   * (206 with Content-Range, 416 when none of it is in the object; Accept-Ranges: bytes).
+   */
+  async function streamObject(c: Context<GatewayEnv>, image: ImageRecord, key: string, headers: Record<string, string>, passed: readonly string[]) {
+    const range = c.req.header('range');
+    const res = await storageService.stream('GET', `/objects/${keyPath(key)}`, {
       query: { provider: image.destination },
       requestId: c.get('requestId'),
-      headers: { accept: '*/*' },
+      headers: { accept: '*/*', ...(range ? { range } : {}) },
+      passStatuses: [416],
     });
-    const headers: Record<string, string> = {};
-    for (const name of ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified', 'x-content-md5', 'x-content-type-options', 'content-security-policy']) {
+    for (const name of [...passed, 'content-range', 'accept-ranges']) {
       const value = res.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    return c.body(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, 200, headers);
+    if (res.statusCode === 416) headers['content-type'] = 'application/json';
+    const status = res.statusCode === 206 || res.statusCode === 416 ? res.statusCode : 200;
+    return c.body(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, status, headers);
+  }
+
+  app.get('/api/images/:id/content', async (c) => {
+    const image = await metadataService.call('GET', `/images/${imageIdParam(c)}`, { ...meta(c), schema: ImageRecord });
+    const passed = ['content-type', 'content-length', 'content-disposition', 'etag', 'last-modified', 'x-content-md5', 'x-content-type-options', 'content-security-policy'];
+    return streamObject(c, image, image.storage_key, {}, passed);
   });
 
   // The WebP thumbnail (320 px), streamed from the store like the content; 404 when the worker made none.
   app.get('/api/images/:id/thumbnail', async (c) => {
     const image = await metadataService.call('GET', `/images/${imageIdParam(c)}`, { ...meta(c), schema: ImageRecord });
     if (!image.thumbnail_key) throw new AppError(404, 'thumbnail_not_found', `Image ${image.id} has no thumbnail`);
-    const res = await storageService.stream('GET', `/objects/${keyPath(image.thumbnail_key)}`, {
-      query: { provider: image.destination },
-      requestId: c.get('requestId'),
-      headers: { accept: '*/*' },
-    });
     const headers: Record<string, string> = { 'content-type': 'image/webp', 'cache-control': 'private, max-age=3600' };
-    for (const name of ['content-length', 'etag', 'last-modified', 'x-content-type-options', 'content-security-policy']) {
-      const value = res.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    return c.body(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, 200, headers);
+    return streamObject(c, image, image.thumbnail_key, headers, ['content-length', 'etag', 'last-modified', 'x-content-type-options', 'content-security-policy']);
   });
 
   // One entry per request, however many images it touched; the delete stands if the log write fails.

@@ -17,10 +17,14 @@ import {
 import {
   assertKeyInPrefix,
   assertSafeKey,
+  type ByteRange,
+  contentRange,
   InvalidKeyError,
   KeyOutsidePrefixError,
   MAX_URL_TTL_SECONDS,
   normalizeKeyPrefix,
+  parseRangeHeader,
+  resolveRange,
   StorageUsageError,
   urlSigningKey,
   verifyReadUrl,
@@ -119,6 +123,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     // Stored bytes are whatever Drive had: only raster images show inline, never anything runnable.
     'content-type': inline ? essence : type,
     'content-length': String(info.size),
+    'accept-ranges': 'bytes',
     'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', info.key),
     ...CONTENT_SECURITY_HEADERS,
   };
@@ -200,10 +205,30 @@ export function createStorageApp(deps: StorageAppDeps) {
       if (!info) throw notFound(`no object ${key}`, 'object_not_found');
       return c.body(null, 200, objectHeaders(info));
     }
-    const found = await store(() => driver.get(key));
+    // One byte range (Range: bytes=a-b | a- | -n) -> 206, or 416 when none of it is in the object;
+    // the range is resolved against the object's size (a HEAD first) and read from the store as such.
+    const spec = parseRangeHeader(c.req.header('range'));
+    let range: ByteRange | undefined;
+    if (spec) {
+      const info = await store(() => driver.head(key));
+      if (!info) throw notFound(`no object ${key}`, 'object_not_found');
+      const resolved = resolveRange(spec, info.size);
+      if (!resolved) {
+        return c.json(errorBody('range_not_satisfiable', `the object is ${info.size} bytes: no byte of the range is in it`), 416, {
+          'content-range': contentRange(null, info.size),
+          'accept-ranges': 'bytes',
+        });
+      }
+      range = resolved;
+    }
+    const found = await store(() => driver.get(key, range));
     if (!found) throw notFound(`no object ${key}`, 'object_not_found');
     const body = Readable.toWeb(found.body) as ReadableStream<Uint8Array>;
-    return c.body(body, 200, objectHeaders(found.info));
+    const headers = objectHeaders(found.info);
+    if (!range) return c.body(body, 200, headers);
+    headers['content-length'] = String(range.end - range.start + 1);
+    headers['content-range'] = contentRange(range, found.info.size);
+    return c.body(body, 206, headers);
   });
 
   app.delete('/objects/*', async (c) => {

@@ -105,7 +105,11 @@ export class ServiceClient {
    * through as they come (streamed lists, object content). Errors as in `raw`. `timeoutMs` bounds
    * the wait for headers and each gap between body chunks, not the whole transfer.
    */
-  async stream(method: string, path: string, options: Omit<CallOptions<undefined>, 'schema'> = {}): Promise<Dispatcher.ResponseData> {
+  async stream(
+    method: string,
+    path: string,
+    options: Omit<CallOptions<undefined>, 'schema'> & { passStatuses?: readonly number[] } = {},
+  ): Promise<Dispatcher.ResponseData> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -125,7 +129,8 @@ export class ServiceClient {
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
       throw new AppError(503, 'upstream_unavailable', `${this.service} is unreachable: ${reason}`);
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    // passStatuses: answers the caller passes on as they are (e.g. a 416 with its Content-Range).
+    if ((res.statusCode >= 200 && res.statusCode < 300) || options.passStatuses?.includes(res.statusCode)) return res;
     const text = await res.body.text().catch(() => '');
     let e: { code?: string; message?: string } | undefined;
     try {

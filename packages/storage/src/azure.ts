@@ -11,6 +11,7 @@ import { StorageUsageError } from './errors.ts';
 import { assertKeyInPrefix, assertSafeKey, normalizeKeyPrefix } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
 import { publicUrl, redactSecrets, secretsOf } from './redact.ts';
+import { type ByteRange, sizeFromContentRange } from './range.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
@@ -132,10 +133,10 @@ export class AzureDriver implements StorageDriver {
     }
   }
 
-  async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
+  async get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null> {
     this.#check(key);
     try {
-      const d = await this.#blob(key).download(0);
+      const d = range ? await this.#blob(key).download(range.start, range.end - range.start + 1) : await this.#blob(key).download(0);
       if (!d.readableStreamBody) throw new Error('Azure download returned no Node stream');
       const body = d.readableStreamBody instanceof Readable ? d.readableStreamBody : Readable.from(d.readableStreamBody);
       // BlobDownloadResponse exposes its fields as getters: pass them one by one (a spread drops them).
@@ -147,6 +148,8 @@ export class AzureDriver implements StorageDriver {
         etag: d.etag,
         lastModified: d.lastModified,
       });
+      // A ranged answer's contentLength is the range's: the blob's size is in contentRange.
+      if (range) info.size = sizeFromContentRange(d.contentRange) ?? info.size;
       return { info, body };
     } catch (err) {
       if (statusOf(err) === 404) return null;

@@ -6,6 +6,7 @@ import type { DriverOptions, StorageConfig, StorageDriver, StorageProvider } fro
 
 export * from './types.ts';
 export * from './errors.ts';
+export { contentRange, parseRangeHeader, resolveRange, type ByteRange, type RangeSpec } from './range.ts';
 export { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } from './keys.ts';
 export { readUrlSignature, urlSigningKey, verifyReadUrl, type ReadUrlVerdict } from './signing.ts';
 export { publicUrl, redactSecrets, secretsOf } from './redact.ts';

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidKeyError, StorageUsageError } from './errors.ts';
 import { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
+import type { ByteRange } from './range.ts';
 import { readUrlSignature, urlSigningKey } from './signing.ts';
 import type { DriverOptions, ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
@@ -196,7 +197,7 @@ export class LocalDriver implements StorageDriver {
     return { key, size: st.size, contentType: side?.contentType ?? null, md5: side?.md5 ?? null, etag: side?.md5 ?? null, lastModified: st.mtime };
   }
 
-  async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
+  async get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null> {
     const paths = await this.#locate(key);
     if (!paths) return null;
     let handle: FileHandle;
@@ -217,7 +218,7 @@ export class LocalDriver implements StorageDriver {
       }
       const side = await this.#sidecar(paths.meta, st.size);
       const info: ObjectInfo = { key, size: st.size, contentType: side?.contentType ?? null, md5: side?.md5 ?? null, etag: side?.md5 ?? null, lastModified: st.mtime };
-      return { info, body: handle.createReadStream() };
+      return { info, body: handle.createReadStream(range ? { start: range.start, end: range.end } : {}) };
     } catch (err) {
       await handle.close();
       throw err;

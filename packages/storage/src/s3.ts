@@ -14,6 +14,7 @@ import { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } f
 import { probe, urlTtl } from './probe.ts';
 import { publicUrl, secretsOf } from './redact.ts';
 import { ConfigError } from '@drive-import/common';
+import { type ByteRange, sizeFromContentRange } from './range.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
@@ -148,12 +149,15 @@ export class S3Driver implements StorageDriver {
     }
   }
 
-  async get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null> {
+  async get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null> {
     this.#check(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
-      return { info: objectInfo(key, out), body: out.Body };
+      const info = objectInfo(key, out);
+      // A ranged answer's ContentLength is the range's: the object's size is in ContentRange.
+      if (range) info.size = sizeFromContentRange(out.ContentRange) ?? info.size;
+      return { info, body: out.Body };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { Destination, storageEnv } from '@drive-import/common';
+import type { ByteRange } from './range.ts';
 
 /** The stores are the job destinations (`Destination` in the contracts): one driver per destination. */
 export type StorageProvider = Destination;
@@ -40,7 +41,11 @@ export interface StorageDriver {
   readonly provider: StorageProvider;
   put(input: PutInput): Promise<PutResult>;
   head(key: string): Promise<ObjectInfo | null>;
-  get(key: string): Promise<{ info: ObjectInfo; body: Readable } | null>;
+  /**
+   * The object's bytes, or only `range` of them (inclusive offsets within it, resolved by the caller);
+   * `info.size` is the whole object's size either way.
+   */
+  get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null>;
   /** True when an object was there. */
   delete(key: string): Promise<boolean>;
   readUrl(key: string, ttlSeconds?: number): Promise<string>;

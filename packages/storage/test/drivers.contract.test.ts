@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { Destination, objectKey } from '@drive-import/common';
 import {
   ChecksumMismatchError,
+  parseRangeHeader,
+  resolveRange,
   createStorageDriver,
   DEFAULT_URL_TTL_SECONDS,
   InvalidKeyError,
@@ -82,6 +84,21 @@ for (const provider of Destination.options) {
       assert.equal(await driver.head(k), null);
       assert.equal(await driver.get(k), null);
       assert.equal(await driver.delete(k), false);
+    });
+
+    it('get with a byte range reads only those bytes; info.size stays the whole object\'s', async () => {
+      const data = bytesOf(64 * 1024, 7);
+      const k = key('ranged.jpg');
+      await putBytes(driver, k, data);
+      // Not 0-0: s3rver (the test S3) reads an end of 0 as "to the end"; S3 itself answers one byte.
+      for (const [start, end] of [[0, 1], [100, 1123], [data.length - 10, data.length - 1], [0, data.length - 1]] as const) {
+        const got = await driver.get(k, { start, end });
+        assert.ok(got);
+        assert.equal(got.info.size, data.length, `size with range ${start}-${end}`);
+        assert.deepEqual(await readAll(got.body), data.subarray(start, end + 1), `bytes ${start}-${end}`);
+      }
+      assert.equal(await driver.get(key('no-such-ranged.jpg'), { start: 0, end: 9 }), null);
+      await driver.delete(k);
     });
 
     it('put with unknown size and md5 stores the bytes and reports their md5', async () => {
@@ -331,3 +348,21 @@ for (const provider of Destination.options) {
     });
   });
 }
+
+describe('Range headers (one range; RFC 9110)', () => {
+  it('parses bytes=a-b, a- and -n; ignores several ranges, other units and a-b with b < a', () => {
+    assert.deepEqual(parseRangeHeader('bytes=0-99'), { start: 0, end: 99 });
+    assert.deepEqual(parseRangeHeader('bytes=100-'), { start: 100, end: null });
+    assert.deepEqual(parseRangeHeader('bytes=-500'), { suffix: 500 });
+    for (const ignored of [undefined, '', 'bytes=0-1,5-9', 'items=0-1', 'bytes=9-5', 'bytes=-', 'bytes=a-b']) assert.equal(parseRangeHeader(ignored), null, String(ignored));
+  });
+  it('resolves against the size: clipped to the end, null (416) when no byte is in the object', () => {
+    assert.deepEqual(resolveRange({ start: 0, end: 99 }, 50), { start: 0, end: 49 });
+    assert.deepEqual(resolveRange({ start: 10, end: null }, 50), { start: 10, end: 49 });
+    assert.deepEqual(resolveRange({ suffix: 20 }, 50), { start: 30, end: 49 });
+    assert.deepEqual(resolveRange({ suffix: 500 }, 50), { start: 0, end: 49 });
+    assert.equal(resolveRange({ start: 50, end: null }, 50), null);
+    assert.equal(resolveRange({ suffix: 0 }, 50), null);
+    assert.equal(resolveRange({ start: 0, end: 0 }, 0), null);
+  });
+});
