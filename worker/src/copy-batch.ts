@@ -10,6 +10,7 @@ import { CopyBatch, CopyBatchRef, isUnavailable, JobSummary, type CopyFile, type
 import type { StorageDriver, StorageProvider } from '@drive-import/storage';
 import { copyFile, type CopyDeps } from './copy-file.ts';
 import type { JobEnded } from './job-watch.ts';
+import { wantsExifCamera, withCameraTap } from './photo-metadata.ts';
 import { thumbnailKey, type ThumbnailOptions } from './thumbnail.ts';
 
 /** The queue payload plus what this worker adds: the finished results, saved before they are posted. */
@@ -113,7 +114,10 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
             return found;
           }
         }
-        const result = await copyFile(deps, store, file, batch.resource_key, deps.shutdown);
+        // Drive gave no camera: read it from the EXIF going by (photo-metadata.ts), no second download.
+        const exif = wantsExifCamera(file) ? withCameraTap(store, file) : null;
+        const result = await copyFile(deps, exif?.store ?? store, file, batch.resource_key, deps.shutdown);
+        if (exif && result.status === 'stored') Object.assign(result, await exif.camera());
         if (result.status === 'failed') log.warn({ drive_id: file.drive_id, attempts: result.attempts, error: result.error }, 'file failed');
         return result;
       }),

@@ -14,7 +14,7 @@ import type { EmulatorStats } from './stats.ts';
 import { DriveTree } from './tree.ts';
 
 export { DriveTree, FOLDER_MIME, GOOGLE_DOC_MIME, SHORTCUT_MIME } from './tree.ts';
-export type { AddOptions, DriveItem, ExpectedImage, ListEntry, TreeOptions } from './tree.ts';
+export type { AddOptions, DriveImageMetadata, DriveItem, ExpectedImage, ListEntry, TreeOptions } from './tree.ts';
 export { generateTree } from './generate.ts';
 export type { TreeSpec } from './generate.ts';
 export { validateFaults } from './faults.ts';

@@ -24,8 +24,17 @@ export interface DriveItem {
   size: number | null;
   /** Lazily computed for generated images (see DriveTree.md5Of). */
   md5: string | null;
-  image: { width: number; height: number; time: string } | null;
+  image: DriveImageMetadata | null;
   shortcut: { targetId: string; targetMimeType: string } | null;
+}
+
+/** Drive's imageMediaMetadata, the part the importer asks for. */
+export interface DriveImageMetadata {
+  width: number;
+  height: number;
+  time: string;
+  cameraMake?: string;
+  cameraModel?: string;
 }
 
 export interface ExpectedImage {
@@ -60,6 +69,8 @@ export interface AddOptions {
   modifiedTime?: string;
   /** Extra parents besides the first (a file in two folders). */
   moreParents?: string[];
+  /** addFile: the imageMediaMetadata Drive reports for it (none by default). */
+  image?: DriveImageMetadata;
 }
 
 /** One entry of DriveTree.fromList: a path below the root; missing folders on the way are created. */
@@ -241,6 +252,7 @@ export class DriveTree {
     item.content = { kind: 'bytes', data };
     item.size = data.length;
     item.md5 = createHash('md5').update(data).digest('hex');
+    if (o.image) item.image = o.image;
     return this.insert(item).id;
   }
 
