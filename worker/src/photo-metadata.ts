@@ -59,7 +59,7 @@ export class HeadTap extends Transform {
 /** A make or model as stored: trimmed, NULs dropped, at most 255 characters; null when empty. */
 function cameraText(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: EXIF strings are NUL-padded.
+  // EXIF strings are NUL-padded.
   return value.replace(/\u0000/g, '').trim().slice(0, 255) || null;
 }
 
