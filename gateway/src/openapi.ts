@@ -102,6 +102,8 @@ export interface RouteDoc {
   body?: keyof typeof INPUTS;
   query?: z.ZodObject;
   params?: Record<string, { schema: z.ZodType; description: string }>;
+  /** Request headers the route reads (besides Authorization). */
+  headers?: Record<string, { schema: z.ZodType; description: string }>;
   responses: Record<number, RouteResponse>;
   /** Error answers besides those of auth (401, 403, 429), each in the error shape. */
   errors?: ErrorStatus[];
@@ -112,6 +114,26 @@ const json = (name: keyof typeof OUTPUTS) => ({ 'application/json': ref(name) })
 
 const jobIdParam = { job_id: { schema: JobId, description: 'A job id (a UUID) as returned by POST /api/import/google-drive' } };
 const imageIdParam = { id: { schema: ImageId, description: 'An image id (a positive integer, as a string) as listed by GET /api/images' } };
+
+/** Range on the object routes: one range, passed down to the store. */
+const rangeHeader = {
+  Range: {
+    schema: z.string().regex(/^bytes=(\d+-\d*|-\d+)$/),
+    description: 'One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n` (the last n bytes). Several ranges or another unit: ignored (200, the whole object).',
+  },
+};
+const rangeResponses = (what: string): Record<number, RouteResponse> => ({
+  206: {
+    description: `The range of ${what} (Content-Range: bytes a-b/size)`,
+    headers: { 'Content-Range': { schema: { type: 'string' } }, 'Accept-Ranges': { schema: { const: 'bytes' } } },
+    content: { '*/*': { type: 'string', contentMediaType: 'application/octet-stream' } },
+  },
+  416: {
+    description: 'No byte of the range is in the object (`range_not_satisfiable`; Content-Range: bytes */size)',
+    headers: { 'Content-Range': { schema: { type: 'string' } } },
+    content: json('ErrorResponse'),
+  },
+});
 
 const JOB_ACTIONS = {
   cancel: 'Cancel a job: its queued batches leave the queue, running ones take no new file.',
@@ -234,7 +256,11 @@ export const ROUTES: RouteDoc[] = [
     summary: "An image's bytes, streamed from its store",
     tag: 'images',
     params: imageIdParam,
-    responses: { 200: { description: "The object (its own content type)", content: { '*/*': { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+    headers: rangeHeader,
+    responses: {
+      200: { description: 'The object (its own content type; Accept-Ranges: bytes)', content: { '*/*': { type: 'string', contentMediaType: 'application/octet-stream' } } },
+      ...rangeResponses('the object'),
+    },
     errors: [400, 404, 503],
   },
   {
@@ -244,7 +270,11 @@ export const ROUTES: RouteDoc[] = [
     description: '404 `thumbnail_not_found` when the worker made none.',
     tag: 'images',
     params: imageIdParam,
-    responses: { 200: { description: 'The thumbnail', content: { 'image/webp': { type: 'string', contentMediaType: 'image/webp' } } } },
+    headers: rangeHeader,
+    responses: {
+      200: { description: 'The thumbnail (Accept-Ranges: bytes)', content: { 'image/webp': { type: 'string', contentMediaType: 'image/webp' } } },
+      ...rangeResponses('the thumbnail'),
+    },
     errors: [400, 404, 503],
   },
   {
@@ -355,6 +385,9 @@ function parameters(route: RouteDoc): JsonSchema[] {
   const out: JsonSchema[] = [];
   for (const [name, p] of Object.entries(route.params ?? {})) {
     out.push({ name, in: 'path', required: true, description: p.description, schema: toSchema(p.schema, 'input') });
+  }
+  for (const [name, p] of Object.entries(route.headers ?? {})) {
+    out.push({ name, in: 'header', required: false, description: p.description, schema: toSchema(p.schema, 'input') });
   }
   if (route.query) {
     const q = toSchema(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };

@@ -106,6 +106,17 @@ test('the schemas are those of the zod contracts', () => {
   // A path parameter: the job id's contract (a UUID).
   const status = doc.paths['/api/import/status/{job_id}']!.get!.parameters as Array<{ name: string; in: string; schema: Json }>;
   assert.deepEqual(status.map((p) => [p.name, p.in, p.schema.format]), [['job_id', 'path', 'uuid']]);
+  // Per-import thumbnails and the camera fields and filter come from the contracts too.
+  assert.deepEqual(create.properties.thumbnails, { type: 'boolean' });
+  assert.ok(['camera_make', 'camera_model', 'thumbnail_url'].every((k) => k in schemas.ImageRecord!.properties));
+  const imageParams = (doc.paths['/api/images']!.get!.parameters as Array<{ name: string }>).map((p) => p.name);
+  assert.ok(imageParams.includes('camera') && imageParams.includes('q'));
+  // Range on the object routes: the header, 206 and 416.
+  for (const path of ['/api/images/{id}/content', '/api/images/{id}/thumbnail']) {
+    const get = doc.paths[path]!.get! as { parameters: Array<{ name: string; in: string }>; responses: Record<string, unknown> };
+    assert.ok(get.parameters.some((p) => p.name === 'Range' && p.in === 'header'), path);
+    assert.ok(['200', '206', '416'].every((code) => code in get.responses), path);
+  }
 });
 
 test('GET /api/openapi.json and GET /api/docs answer without a token; the rest of /api still needs one', async () => {
