@@ -1,15 +1,23 @@
 # One image per service, from one Dockerfile:
 #   docker build --build-arg SERVICE=worker -t drive-import/worker .
-# SERVICE: gateway | import-service | metadata-service | storage-service | worker
+# SERVICE: gateway | import-service | metadata-service | storage-service | worker | drive-emulator
+# (the Drive emulator, for the compose file's demo profile). Each runs its compiled bundle,
+# `node <service>/dist/main.js` (npm run build), with only the npm packages that bundle needs.
 # Plain Dockerfile syntax (no BuildKit-only features) so docker-compose 1.29's classic builder works too.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# NODE_IMAGE builds, RUNTIME_IMAGE runs: both Node 24 (Node 20 is past its end of life). Without a
+# registry, ops/images/build.sh makes both locally and passes them here.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=node:24-bookworm-slim
 
-# ---- build: full install (dev deps included: the Prisma CLI generates the client) ----------------
+# ---- build: full install (dev deps included: the Prisma CLI, esbuild, Vite) ----------------------
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 is a native addon compiled from source when no prebuilt binary matches.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
+# A CA bundle for npm behind a TLS-inspecting proxy: a path to a file mounted at build time
+# (ops/images/build.sh: a read-only volume). Declared in this stage only, so no runtime image has it.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 
 # Manifests first, so the install layers are cached until a package.json or the lock changes.
@@ -25,43 +33,43 @@ COPY storage-service/package.json storage-service/
 COPY import-service/package.json import-service/
 COPY worker/package.json worker/
 COPY gateway/package.json gateway/
+COPY frontend/package.json frontend/
 # --ignore-scripts: the root postinstall (prisma generate) needs the sources, copied later, and
 # Prisma's engine download is not needed (Prisma 7 queries through driver adapters). The one
 # install script the runtime needs, better-sqlite3's compile, is run explicitly.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3
-
-# SERVICE is declared only now: every RUN after an ARG is cached per value, and the full install
-# above is the same for all five images.
-ARG SERVICE
-RUN case "$SERVICE" in gateway|import-service|metadata-service|storage-service|worker) ;; \
-      *) echo "build with --build-arg SERVICE=gateway|import-service|metadata-service|storage-service|worker (got '$SERVICE')" >&2; exit 1 ;; \
-    esac
-
-# Production dependencies of SERVICE alone, in /prod, from the npm cache filled above (no second
-# download). npm still installs every workspace's own dependencies, but leaves out all dev ones.
-RUN mkdir /prod \
- && cp --parents package.json package-lock.json */package.json packages/*/package.json tools/*/package.json /prod/ \
- && cd /prod \
- && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --workspace "$SERVICE" \
- && if [ -d node_modules/better-sqlite3 ]; then \
-      cp -a /app/node_modules/better-sqlite3/build node_modules/better-sqlite3/ \
-      && node -e "new (require('/prod/node_modules/better-sqlite3'))(':memory:').close()"; \
-    fi
-# tsx runs the TypeScript at runtime (there is no build step) but is a root devDependency: install
-# the locked version on its own in /opt/tsx and link it, so `node --import tsx` resolves as in dev.
-RUN TSX_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
- && npm install --prefix /opt/tsx --no-save --no-package-lock --ignore-scripts --prefer-offline --no-audit --no-fund "tsx@$TSX_VERSION" \
- && ln -s /opt/tsx/node_modules/tsx /prod/node_modules/tsx
+ && npm rebuild better-sqlite3 \
+ && node -e "new (require('better-sqlite3'))(':memory:').close()"
 
 COPY . .
 # The Prisma client (both schemas) is generated here, offline: generate needs no schema engine.
+# Then every bundle and the web app, once for all images (nothing here depends on SERVICE).
 ENV PRISMA_SCHEMA_ENGINE_BINARY=/bin/false
 RUN npm run generate --workspace @drive-import/metadata-service \
- && test -f "$SERVICE/src/main.ts"
+ && node scripts/build.mjs
+
+# SERVICE is declared only now: every RUN after an ARG is cached per value, and all the above is
+# the same for every image.
+ARG SERVICE
+# /runtime: what the image ships, laid out as in the repository. The service's bundle and
+# package.json (type: module), the npm packages the bundle needs (ops/images/runtime-deps.mjs: no
+# dev dependencies, no other service's packages, no workspace sources, no tests), plus the files
+# it reads: the web app (gateway), the SQL migrations (metadata-service).
+RUN case "$SERVICE" in \
+      gateway|import-service|metadata-service|storage-service|worker) dir="$SERVICE" ;; \
+      drive-emulator) dir=tools/drive-emulator ;; \
+      *) echo "build with --build-arg SERVICE=gateway|import-service|metadata-service|storage-service|worker|drive-emulator (got '$SERVICE')" >&2; exit 1 ;; \
+    esac \
+ && node ops/images/runtime-deps.mjs "$dir" /runtime \
+ && mkdir -p "/runtime/$dir" && cp -a "$dir/dist" "$dir/package.json" "/runtime/$dir/" && cp package.json /runtime/ \
+ && if [ "$dir" != "$SERVICE" ]; then ln -s "$dir" "/runtime/$SERVICE"; fi \
+ && case "$SERVICE" in \
+      gateway) cp -a frontend /runtime/ && rm -rf /runtime/frontend/node_modules /runtime/frontend/src ;; \
+      metadata-service) for p in sqlite sqlserver; do mkdir -p "/runtime/prisma/$p" && cp -a "prisma/$p/migrations" "/runtime/prisma/$p/"; done ;; \
+    esac
 
 # ---- runtime ---------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 ARG SERVICE
 ENV NODE_ENV=production \
     SERVICE=${SERVICE} \
@@ -71,28 +79,14 @@ WORKDIR /app
 # /data/db for SQLite, /data/objects for the local-disk store. Docker seeds a new named volume from
 # the image's directory, so these owners carry over to the volumes mounted there.
 RUN mkdir -p /data/db /data/objects && chown -R node:node /data
-COPY --from=build /opt/tsx /opt/tsx
-COPY --from=build /prod/node_modules ./node_modules
-COPY --from=build /app/package.json ./
-# The shared packages the services import, by name: packages/testing (test support, whose own
-# dependencies are dev ones and so not in /prod either) and packages/local-stack (`npm start`) stay out.
-COPY --from=build /app/packages/common ./packages/common
-COPY --from=build /app/packages/drive ./packages/drive
-COPY --from=build /app/packages/storage ./packages/storage
-COPY --from=build /app/tools ./tools
-COPY --from=build /app/prisma ./prisma
-COPY --from=build /app/frontend ./frontend
-COPY --from=build /app/gateway ./gateway
-COPY --from=build /app/import-service ./import-service
-COPY --from=build /app/metadata-service ./metadata-service
-COPY --from=build /app/storage-service ./storage-service
-COPY --from=build /app/worker ./worker
+COPY --from=build /runtime ./
 USER node
-EXPOSE 5000 5001 5002 5003 5004
+EXPOSE 5000 5001 5002 5003 5004 5010
 
 # /health on the service's own port (<SERVICE>_PORT, else its default). Slim images have no curl.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const s=process.env.SERVICE;const p=process.env[s.toUpperCase().replace(/-/g,'_')+'_PORT']||{gateway:5000,'import-service':5001,'metadata-service':5002,'storage-service':5003,worker:5004}[s];fetch('http://127.0.0.1:'+p+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # exec: node is PID 1 and receives SIGTERM itself (the services shut down gracefully on it).
-CMD ["sh", "-c", "exec node --import tsx \"$SERVICE/src/main.ts\""]
+# Arguments after the image name reach the service (the Drive emulator takes its tree as flags).
+ENTRYPOINT ["sh", "-c", "exec node \"$SERVICE/dist/main.js\" \"$@\"", "--"]

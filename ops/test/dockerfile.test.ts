@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -59,22 +60,29 @@ const healthcheckScript = () => {
 };
 
 describe('Dockerfile', () => {
-  it('builds in a toolchain stage and runs from a slim Node 20 stage without it', () => {
+  it('builds in a toolchain stage and runs from a slim Node 24 stage without it', () => {
     assert.deepEqual(stages.map((s) => s.name), ['build', 'runtime']);
-    const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(read('Dockerfile'))?.[1];
-    assert.match(nodeImage ?? '', /^node:20-(bookworm-)?slim$/);
+    for (const arg of ['NODE_IMAGE', 'RUNTIME_IMAGE']) {
+      const image = new RegExp(`ARG ${arg}=(\\S+)`).exec(read('Dockerfile'))?.[1];
+      assert.match(image ?? '', /^node:24-(bookworm-)?slim$/, arg);
+    }
+    assert.deepEqual(stages.map((s) => s.image), ['${NODE_IMAGE}', '${RUNTIME_IMAGE}']);
     assert.ok(build.some((i) => i.op === 'RUN' && /python3/.test(i.args) && /g\+\+/.test(i.args)), 'compilers for better-sqlite3');
     assert.ok(!runtime.some((i) => i.op === 'RUN' && /apt-get/.test(i.args)), 'no toolchain in the runtime stage');
   });
 
-  it('takes SERVICE as a build argument, accepts exactly the five services and runs that one with tsx', () => {
+  it('takes SERVICE as a build argument, accepts the five services and the Drive emulator, and runs its bundle', () => {
     const check = build.find((i) => i.op === 'RUN' && i.args.startsWith('case "$SERVICE"'))!;
-    const accepted = /in (\S+)\)/.exec(check.args)![1]!.split('|');
-    assert.deepEqual(accepted.sort(), [...SERVICES].sort());
+    const labels = [...check.args.split(' esac')[0]!.matchAll(/(?:^case "\$SERVICE" in|;;)\s+([\w|-]+)\)/g)].map((m) => m[1]!);
+    const accepted = labels.flatMap((l) => l.split('|'));
+    assert.deepEqual(accepted.sort(), [...SERVICES, 'drive-emulator'].sort());
     for (const s of SERVICES) assert.ok(existsSync(join(ROOT, s, 'src', 'main.ts')), `${s}/src/main.ts`);
     assert.ok(runtime.some((i) => i.op === 'ARG' && i.args === 'SERVICE'));
-    const cmd = JSON.parse(runtime.find((i) => i.op === 'CMD')!.args) as string[];
-    assert.deepEqual(cmd, ['sh', '-c', 'exec node --import tsx "$SERVICE/src/main.ts"']);
+    // The compiled bundle (npm run build), exec'd so node is PID 1; arguments pass through.
+    const entrypoint = JSON.parse(runtime.find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
+    assert.deepEqual(entrypoint, ['sh', '-c', 'exec node "$SERVICE/dist/main.js" "$@"', '--']);
+    assert.ok(build.some((i) => i.op === 'RUN' && /node scripts\/build\.mjs/.test(i.args)), 'the bundles are built in the image');
+    assert.ok(existsSync(join(ROOT, 'scripts/build.mjs')));
     // The full install must not depend on SERVICE, or each image would recompile better-sqlite3.
     const argAt = build.findIndex((i) => i.op === 'ARG' && i.args === 'SERVICE');
     const ciAt = build.findIndex((i) => i.op === 'RUN' && i.args.startsWith('npm ci'));
@@ -91,28 +99,30 @@ describe('Dockerfile', () => {
     assert.ok(sourcesAt > ciAt && genAt > sourcesAt, 'generate after COPY . .');
     const meta = JSON.parse(read('metadata-service/package.json'));
     assert.match(meta.scripts.generate, /prisma generate/);
-    // The generated client lands inside metadata-service/, which the runtime stage copies.
+    // The generated client lands inside metadata-service/src, so the bundle built after it includes it.
     for (const schema of ['prisma/sqlite/schema.prisma', 'prisma/sqlserver/schema.prisma']) {
       const out = /output\s*=\s*"([^"]+)"/.exec(read(schema))?.[1];
       assert.ok(out && join('prisma/x', out).startsWith('metadata-service/src/generated'), `${schema} output ${out}`);
     }
-    assert.ok(runtime.some((i) => i.op === 'COPY' && i.args === '--from=build /app/metadata-service ./metadata-service'));
+    const bundleAt = build.findIndex((i) => i.op === 'RUN' && i.args.includes('node scripts/build.mjs'));
+    assert.ok(bundleAt >= genAt, 'bundles built after generate');
   });
 
-  it('keeps tsx at runtime without the other dev dependencies', () => {
-    assert.ok(build.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)), 'production-only install');
-    assert.ok(build.some((i) => i.op === 'RUN' && /npm install --prefix \/opt\/tsx/.test(i.args) && /ln -s \/opt\/tsx\/node_modules\/tsx/.test(i.args)));
-    assert.ok(runtime.some((i) => i.op === 'COPY' && i.args.startsWith('--from=build /opt/tsx')));
-    assert.ok(JSON.parse(read('package.json')).devDependencies.tsx, 'tsx version comes from the lock');
+  it('ships only what the service runs: its bundle and npm packages, no tsx, no TypeScript sources', () => {
+    assert.ok(build.some((i) => i.op === 'RUN' && /node ops\/images\/runtime-deps\.mjs "\$dir" \/runtime/.test(i.args)), 'per-service packages');
+    assert.ok(dockerignore.includes('!ops/images/runtime-deps.mjs'), 'the script is in the build context');
+    const copies = runtime.filter((i) => i.op === 'COPY').map((i) => i.args);
+    assert.deepEqual(copies, ['--from=build /runtime ./'], 'the runtime stage copies /runtime alone');
+    assert.doesNotMatch(read('Dockerfile'), /--import tsx|\/opt\/tsx/);
   });
 
-  it('runs as a non-root user with NODE_ENV=production and the frontend the gateway serves', () => {
+  it('runs as a non-root user with NODE_ENV=production, the web app in the gateway, the migrations in the metadata-service', () => {
     const user = runtime.filter((i) => i.op === 'USER').at(-1)?.args;
     assert.ok(user && !['root', '0'].includes(user), `USER ${user}`);
     assert.ok(runtime.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)));
-    for (const dir of ['frontend', 'prisma', ...SERVICES]) {
-      assert.ok(runtime.some((i) => i.op === 'COPY' && i.args.endsWith(` ./${dir}`)), `runtime copies ${dir}`);
-    }
+    const assemble = build.find((i) => i.op === 'RUN' && i.args.startsWith('case "$SERVICE"'))!.args;
+    assert.match(assemble, /gateway\) cp -a frontend \/runtime\//);
+    assert.match(assemble, /metadata-service\) for p in sqlite sqlserver; .*cp -a "prisma\/\$p\/migrations"/);
   });
 
   it('ignores local state, secrets and host builds, but not what the image needs', () => {
@@ -125,10 +135,8 @@ describe('Dockerfile', () => {
   it('ships the shared packages the services run on, and neither test support nor test files', () => {
     const needed = [...runtimeWorkspaces()].filter((w) => w.startsWith('packages/')).sort();
     assert.ok(!needed.includes('packages/testing'), `a service depends on packages/testing in production (${needed.join(', ')})`);
-    // Copied one by one: a COPY of the whole packages/ folder would bring packages/testing along.
-    const copied = runtime.filter((i) => i.op === 'COPY').map((i) => i.args.split(' ').at(-1)!).filter((to) => to.startsWith('./packages'));
-    assert.deepEqual(copied.sort(), needed.map((w) => `./${w}`));
-    // The --omit=dev install in /prod leaves out dev dependencies only: test support may have no others.
+    // The workspaces are bundled into each service, not copied; their npm dependencies are followed by
+    // runtime-deps.mjs through production `dependencies` only: test support may have no others.
     assert.deepEqual(manifest('packages/testing').dependencies ?? {}, {}, 'packages/testing has production dependencies');
     // Test files never reach the build context, so no COPY can put one in the image.
     for (const p of ['**/test', '**/*.test.ts']) assert.ok(dockerignore.includes(p), `.dockerignore ${p}`);
@@ -138,6 +146,44 @@ describe('Dockerfile', () => {
         assert.doesNotMatch(readFileSync(file, 'utf8'), /from '@drive-import\/(testing|local-stack)'/, file.slice(ROOT.length));
       }
     }
+  });
+
+  // The script that picks an image's npm packages, run for real on this checkout's install.
+  describe('runtime-deps.mjs', () => {
+    let out = '';
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+    before(() => {
+      // The bundles it reads: esbuild takes well under a second for all of them.
+      const built = spawnSync(process.execPath, ['scripts/build.mjs', '--services-only'], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(built.status, 0, built.stderr);
+      out = mkdtempSync(join(tmpdir(), 'runtime-deps-'));
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+    const run = (dir: string) => {
+      const to = join(out, dir.replace(/\//g, '_'));
+      const r = spawnSync(process.execPath, ['ops/images/runtime-deps.mjs', dir, to], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return (name: string) => existsSync(join(to, 'node_modules', name, 'package.json'));
+    };
+
+    it("takes the worker's packages and theirs, and leaves out dev tools, workspaces and other services' packages", () => {
+      const has = run('worker');
+      for (const name of ['sharp', 'bullmq', 'ioredis', '@googleapis/drive', '@aws-sdk/client-s3', '@azure/storage-blob', 'pino', 'exifr']) assert.ok(has(name), name);
+      for (const name of ['tsx', 'typescript', 'esbuild', 'vite', 'prisma', '@prisma/client', 'better-sqlite3', '@bull-board/api', '@drive-import/common']) assert.ok(!has(name), name);
+      const shipped = files(join(out, 'worker'));
+      assert.ok(!shipped.some((f) => /\.d\.[cm]?ts$|\.map$/.test(f)), 'typings or source maps shipped');
+    });
+
+    it("keeps of better-sqlite3 and Prisma's query compilers only what the metadata-service loads", () => {
+      const has = run('metadata-service');
+      for (const name of ['@prisma/client', '@prisma/adapter-better-sqlite3', '@prisma/adapter-mssql', 'better-sqlite3', 'bullmq']) assert.ok(has(name), name);
+      for (const name of ['sharp', '@aws-sdk/client-s3', 'prisma', 'typescript']) assert.ok(!has(name), name);
+      const addon = join(out, 'metadata-service', 'node_modules', 'better-sqlite3', 'build');
+      assert.deepEqual(files(addon).map((f) => f.slice(addon.length + 1)), ['Release/better_sqlite3.node']);
+      const compilers = readdirSync(join(out, 'metadata-service', 'node_modules', '@prisma', 'client', 'runtime')).filter((f) => f.startsWith('query_compiler'));
+      assert.ok(compilers.length > 0 && compilers.every((f) => /\.(sqlite|sqlserver)\./.test(f)), compilers.join(', '));
+    });
   });
 
   describe('HEALTHCHECK', () => {
@@ -191,5 +237,6 @@ describe('Dockerfile', () => {
 it('has one Dockerfile SERVICE per folder with a src/main.ts among the service folders', () => {
   const withMain = SERVICES.filter((s) => existsSync(join(ROOT, s, 'src/main.ts')));
   assert.deepEqual(withMain, [...SERVICES]);
-  assert.ok(readFileSync(join(ROOT, 'Dockerfile'), 'utf8').includes('--workspace "$SERVICE"'));
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  for (const s of withMain) assert.match(text, new RegExp(`[ |]${s}[|)]`), `Dockerfile SERVICE ${s}`);
 });
