@@ -22,6 +22,8 @@ export interface BaselineResult {
   fps: number;
   timeline: Point[];
   note?: string;
+  /** CPU the copier itself used per file (ms): the bench process for the loop, rclone's process for rclone. */
+  cpuMsPerFile?: number;
 }
 
 const FOLDER = 'application/vnd.google-apps.folder';
@@ -102,6 +104,7 @@ export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: 
   const client = s3.client();
   const counter = counterTimeline();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   try {
     await pool(files, concurrency, async (f) => {
       const body = await download(emulatorUrl, f.id);
@@ -112,7 +115,8 @@ export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: 
     client.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { files: files.length, seconds, fps: files.length / seconds, timeline: rateSeries(counter.stop()) };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { files: files.length, seconds, fps: files.length / seconds, timeline: rateSeries(counter.stop()), cpuMsPerFile: (cpu.user + cpu.system) / 1000 / files.length };
 }
 
 /** Write the emulator's images to a local directory (rclone's source). Not timed. */

@@ -109,6 +109,28 @@ export function procMemory(pid: number): { rssKb: number; hwmKb: number } | null
   }
 }
 
+/** CPU time (user + system) a pid has used so far, in ms; null when it is gone. Clock ticks are 1/100 s on Linux. */
+export function procCpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is 14th, stime 15th overall.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** The `stage` sums of a worker's drive_import_worker_stage_seconds_total, in seconds. */
+export function stageSums(metricsText: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metricValues(metricsText, '_stage_seconds_total')) {
+    const stage = /stage="([^"]+)"/.exec(m.labels)?.[1];
+    if (stage) out[stage] = (out[stage] ?? 0) + m.value;
+  }
+  return out;
+}
+
 /** files/s over time: the slope of `done` across a sliding window of about `windowS` seconds. */
 export function rateSeries(samples: Array<{ t: number; done: number }>, windowS = 3): Point[] {
   const out: Point[] = [{ t: 0, fps: 0 }];
@@ -205,9 +227,9 @@ export function metricValues(text: string, suffix: string): Array<{ name: string
 }
 
 /** GET <url>/metrics as text; null when it does not answer 200 within 5 s. */
-export async function scrapeMetrics(baseUrl: string): Promise<string | null> {
+export async function scrapeMetrics(baseUrl: string, headers: Record<string, string> = BENCH_HEADERS): Promise<string | null> {
   try {
-    const res = await fetch(`${baseUrl}/metrics`, { headers: BENCH_HEADERS, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${baseUrl}/metrics`, { headers, signal: AbortSignal.timeout(5000) });
     return res.ok ? await res.text() : null;
   } catch {
     return null;

@@ -66,7 +66,11 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** files/s over time, one line per series, drawn by hand. */
-export function svgChart(title: string, series: Array<{ label: string; points: Point[] }>): string {
+export function svgChart(
+  title: string,
+  series: Array<{ label: string; points: Point[] }>,
+  axes = { x: 'seconds since start (POST, or start of the loop)', y: 'files/s (3 s window)' },
+): string {
   const W = 960;
   const H = 480;
   const pad = { l: 60, r: 220, t: 40, b: 50 };
@@ -89,8 +93,8 @@ export function svgChart(title: string, series: Array<{ label: string; points: P
   }
   parts.push(`<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${H - pad.b}" stroke="#333"/>`);
   parts.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#333"/>`);
-  parts.push(`<text x="${(pad.l + W - pad.r) / 2}" y="${H - 12}" text-anchor="middle">seconds since start (POST, or start of the loop)</text>`);
-  parts.push(`<text transform="translate(16 ${(pad.t + H - pad.b) / 2}) rotate(-90)" text-anchor="middle">files/s (3 s window)</text>`);
+  parts.push(`<text x="${(pad.l + W - pad.r) / 2}" y="${H - 12}" text-anchor="middle">${esc(axes.x)}</text>`);
+  parts.push(`<text transform="translate(16 ${(pad.t + H - pad.b) / 2}) rotate(-90)" text-anchor="middle">${esc(axes.y)}</text>`);
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const pts = s.points.map((p) => `${round(x(p.t), 1)},${round(y(p.fps), 1)}`).join(' ');
@@ -224,4 +228,23 @@ export function markdownWithMillion(existing: string, classic: string | null, me
   const fullSize = million.length > 0 && meta.scale === 1 && million.every((r) => !r.resized);
   const section = fullSize ? millionSection(meta, million, jsonPath) : (oldSection ?? millionSection(meta, [], null));
   return head + section;
+}
+
+/**
+ * Every kept run's S1 figures in time order (the JSON files in bench/results), as chart series:
+ * the pipeline's and the bare loop's files/s, so a regression of either shows as a dip.
+ */
+export function historySeries(reports: Array<{ meta?: { started_at?: string }; results?: Array<{ id: string; figures?: Record<string, unknown> }> }>) {
+  const runs = reports
+    .map((r) => {
+      const s1 = r.results?.find((x) => x.id === 'S1')?.figures;
+      const bare = (r.results?.find((x) => x.id === 'baselines')?.figures?.bare ?? null) as { fps?: number } | null;
+      return { at: r.meta?.started_at ?? '', fps: typeof s1?.fps === 'number' ? s1.fps : null, bare: bare?.fps ?? null };
+    })
+    .filter((r) => r.fps !== null)
+    .sort((a, b) => a.at.localeCompare(b.at));
+  return [
+    { label: 'S1 pipeline files/s', points: runs.map((r, i) => ({ t: i + 1, fps: r.fps! })) },
+    { label: 'bare copy loop files/s', points: runs.flatMap((r, i) => (r.bare === null ? [] : [{ t: i + 1, fps: r.bare }])) },
+  ];
 }

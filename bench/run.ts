@@ -8,7 +8,7 @@
  * full one) and, for a full run or with --docs, docs/performance.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { relative } from 'node:path';
@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { findOrStartRedis, startS3Server, tempDir } from '@drive-import/testing';
 import { rcloneVersion } from './baselines.ts';
 import { round } from './measure.ts';
-import { jsonReport, markdownReport, markdownWithMillion, type Meta, svgChart, textReport } from './report.ts';
+import { historySeries, jsonReport, markdownReport, markdownWithMillion, type Meta, svgChart, textReport } from './report.ts';
 import { bigFiles, copyGroup, listing, MILLION, millionListing, oneBigFolder, quotaBound, statusUnderLoad, type Ctx, type ScenarioResult } from './scenarios.ts';
 import { REPO_ROOT } from './servers.ts';
 
@@ -152,10 +152,12 @@ async function main() {
   const order = ['baselines', ...ALL, ...MILLION];
   results.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 
+  // One file per run, never overwritten (the date and time it started): the history chart reads them all.
+  const stamp = `${meta.date}T${meta.started_at.slice(11, 16).replace(':', '')}`;
   const name =
     args.full && args.scale === 1
-      ? meta.date
-      : `${meta.date}-${[...args.ids].filter((i) => i !== 'baselines').join('-') || 'baselines'}${args.scale !== 1 ? `-scale${args.scale}` : ''}${args.files ? `-files${args.files}` : ''}`;
+      ? stamp
+      : `${stamp}-${[...args.ids].filter((i) => i !== 'baselines').join('-') || 'baselines'}${args.scale !== 1 ? `-scale${args.scale}` : ''}${args.files ? `-files${args.files}` : ''}`;
   const resultsDir = `${REPO_ROOT}bench/results`;
   mkdirSync(resultsDir, { recursive: true });
   const jsonFile = `${resultsDir}/${name}.json`;
@@ -163,6 +165,16 @@ async function main() {
   writeFileSync(jsonFile, jsonReport(meta, results));
   const series = results.flatMap((r) => r.series);
   writeFileSync(svgFile, svgChart(`drive-import bench ${meta.date}${args.scale !== 1 ? ` (scale ${args.scale})` : ''}: files/s over time`, series));
+  const history = readdirSync(resultsDir)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(`${resultsDir}/${f}`, 'utf8'))];
+      } catch {
+        return [];
+      }
+    });
+  writeFileSync(`${resultsDir}/history.svg`, svgChart('drive-import bench: S1 files/s, every kept run in order', historySeries(history), { x: 'run (oldest first)', y: 'files/s' }));
   console.log(`\n${textReport(meta, results)}\n`);
   console.log(`results: ${relative(process.cwd(), jsonFile)}, chart: ${relative(process.cwd(), svgFile)}`);
   if (args.full || args.docs) {

@@ -12,7 +12,7 @@ import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/com
 import type { S3ServerHandle } from '@drive-import/testing';
 import { findOrStartRedis, freePort, uniqueName } from '@drive-import/testing';
 import { bareCopyLoop, bucketUsage, ensureRclone, listDriveFiles, rcloneCopy, writeLocalCopy, type BaselineResult } from './baselines.ts';
-import { followJob, metricValues, percentile, procMemory, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
+import { followJob, metricValues, percentile, procCpuMs, procMemory, stageSums, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
 import { postImport, REPO_ROOT, startEmulator, startPipeline, type EmulatorChild, type EmulatorSpec, type Pipeline } from './servers.ts';
 
 export interface Ctx {
@@ -74,11 +74,48 @@ interface ImportRun {
   peakWorkerRssKb: number;
   /** Worker RSS just before the POST (kB): what the process costs at rest. */
   idleWorkerRssKb: number;
+  /** CPU per processed file (ms) of each service, from /proc/<pid>/stat before the POST and after the end. */
+  cpuMsPerFile: Record<string, number>;
+  /** Mean seconds per file in each stage (the workers' drive_import_worker_stage_seconds_total, this import's share). */
+  stageMsPerFile: Record<string, number>;
 }
+
+/** CPU ms so far per service (workers summed) of a pipeline's processes. */
+function pipelineCpuMs(pipe: Pipeline): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pipe.stack.processes) out[p.name] = (out[p.name] ?? 0) + (p.child.pid ? (procCpuMs(p.child.pid) ?? 0) : 0);
+  return out;
+}
+
+/** The stage sums of every worker of a pipeline, added up. */
+async function pipelineStages(pipe: Pipeline): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const p of pipe.stack.processes.filter((x) => x.name === 'worker')) {
+    const text = await scrapeMetrics(p.url, pipe.stack.internalHeaders);
+    for (const [stage, v] of Object.entries(text ? stageSums(text) : {})) out[stage] = (out[stage] ?? 0) + v;
+  }
+  return out;
+}
+
+/** Per-file figures from two snapshots: (after - before) / files, rounded to 0.01 ms. */
+function perFile(before: Record<string, number>, after: Record<string, number>, files: number, scale = 1): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (files <= 0) return out;
+  for (const [k, v] of Object.entries(after)) out[k] = round(((v - (before[k] ?? 0)) * scale) / files, 2);
+  return out;
+}
+
+const cpuTotal = (perService: Record<string, number>) => round(Object.values(perService).reduce((a, b) => a + b, 0), 2);
+const cpuText = (perService: Record<string, number>) =>
+  `CPU/file ${fmt(cpuTotal(perService), 2)} ms (${Object.entries(perService).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`;
+const stageText = (stages: Record<string, number>) =>
+  `per file in flight, ms: ${Object.entries(stages).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`;
 
 /** POST the folder, follow it to a terminal status, and sum up. */
 async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, timeoutMs: number, label: string): Promise<ImportRun> {
   const idleWorkerRssKb = Math.max(0, ...pipe.workerPids().map((pid) => procMemory(pid)?.rssKb ?? 0));
+  const cpuBefore = pipelineCpuMs(pipe);
+  const stagesBefore = await pipelineStages(pipe);
   const job = await postImport(pipe.stack.gatewayUrl, emulator.folderUrl);
   let lastLog = 0;
   const followed = await followJob(job, {
@@ -97,8 +134,10 @@ async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, time
   }
   const files = followed.final.processed;
   const seconds = followed.seconds;
+  const cpuMsPerFile = perFile(cpuBefore, pipelineCpuMs(pipe), files);
+  const stageMsPerFile = perFile(stagesBefore, await pipelineStages(pipe), files, 1000);
   if (followed.statusMs > 500) ctx.log(`  ${label}: the status route took ${Math.round(followed.statusMs)} ms (median) to answer, so samples are sparser than 250 ms`);
-  return { followed, files, seconds, fps: seconds ? files / seconds : null, peakWorkerRssKb: Math.max(0, ...Object.values(followed.peakRssKb)), idleWorkerRssKb };
+  return { followed, files, seconds, fps: seconds ? files / seconds : null, peakWorkerRssKb: Math.max(0, ...Object.values(followed.peakRssKb)), idleWorkerRssKb, cpuMsPerFile, stageMsPerFile };
 }
 
 /** Completed, every file in the store, none failed. */
@@ -180,16 +219,25 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         r.rows.push(importRow('S1 pipeline, POST -> completed', s1Run, `1 worker x ${ctx.concurrency}, worker RSS peak ${mb(s1Run.peakWorkerRssKb)} MB (idle ${mb(s1Run.idleWorkerRssKb)} MB)`));
         r.series.push({ label: 'S1 pipeline', points: rateSeries(s1Run.followed.samples) });
         r.checks.push(completeCheck(s1Run, spec.files));
-        const ratio = (b: BaselineResult | null, name: string) => {
+        const ratio = (b: BaselineResult | null, name: string, target: number) => {
           if (!b) return r.notes.push(`no ${name} figure in this run: ratio not checked`);
           const x = (s1Run!.fps ?? 0) / b.fps;
-          r.checks.push(check(`files/s vs ${name}`, '>= 0.8x', `${fmt(s1Run!.fps)} / ${fmt(b.fps)} = ${fmt(x, 2)}x`, x >= 0.8));
+          r.checks.push(check(`files/s vs ${name}`, `>= ${target}x`, `${fmt(s1Run!.fps)} / ${fmt(b.fps)} = ${fmt(x, 2)}x`, x >= target));
         };
-        ratio(bare, 'bare copy loop');
-        ratio(rclone, 'rclone');
+        ratio(bare, 'bare copy loop', 0.9);
+        ratio(rclone, 'rclone', 1.0);
+        const cpu = cpuTotal(s1Run.cpuMsPerFile);
+        r.notes.push(`services' ${cpuText(s1Run.cpuMsPerFile)}; bare copy loop ${fmt(bare?.cpuMsPerFile, 2)} ms`);
+        r.notes.push(`S1 ${stageText(s1Run.stageMsPerFile)}`);
+        if (bare?.cpuMsPerFile) {
+          const x = cpu / bare.cpuMsPerFile;
+          r.checks.push(check("services' CPU per file vs bare loop's", '<= 1.5x', `${fmt(cpu, 2)} / ${fmt(bare.cpuMsPerFile, 2)} ms = ${fmt(x, 2)}x`, x <= 1.5));
+        }
+        r.checks.push(check('worker idle RSS', '<= 100 MB', `${mb(s1Run.idleWorkerRssKb)} MB`, s1Run.idleWorkerRssKb > 0 && s1Run.idleWorkerRssKb <= 100 * 1024));
+        r.checks.push(check('worker peak RSS (VmHWM)', '<= 200 MB', `${mb(s1Run.peakWorkerRssKb)} MB`, s1Run.peakWorkerRssKb > 0 && s1Run.peakWorkerRssKb <= 200 * 1024));
         const limit = 60 * ctx.scale;
         r.checks.push(check('end to end (POST -> completed)', `<= ${fmt(limit)} s`, `${fmt(s1Run.seconds)} s`, s1Run.seconds !== null && s1Run.seconds <= limit));
-        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs };
+        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs, cpu_ms_per_file: s1Run.cpuMsPerFile, bare_cpu_ms_per_file: bare?.cpuMsPerFile ?? null, stage_ms_per_file: s1Run.stageMsPerFile };
       } catch (err) {
         r.error = String(err instanceof Error ? err.message : err);
       }

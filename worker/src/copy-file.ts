@@ -54,22 +54,36 @@ export async function copyFile(
   signal: AbortSignal,
 ): Promise<FileResult> {
   const started = performance.now();
+  const { stages } = deps.metrics;
   const copyOnce = async (attempt: number): Promise<FileResult> => {
     const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
     let body: Readable | undefined;
     let tap: ThumbnailTap | undefined;
     try {
+      const asked = performance.now();
       await deps.pacer.acquire(signal);
+      const paced = performance.now();
+      stages.pacing.inc((paced - asked) / 1000);
       deps.metrics.driveRequests.inc();
       const res = await deps.drive.files.get(
         { fileId: file.drive_id, alt: 'media', supportsAllDrives: true },
         { responseType: 'stream', headers: resourceKeyHeader(file.drive_id, resourceKey), signal: attemptSignal },
       );
       body = res.data as unknown as Readable;
+      const headersAt = performance.now();
+      stages.driveFirstByte.inc((headersAt - paced) / 1000);
+      let bodyEnd = 0;
+      body.once('end', () => {
+        bodyEnd = performance.now();
+      });
       const thumbs = deps.thumbnails;
       // The tap only keeps references to the chunks going by; a body error reaches the upload unchanged.
       if (thumbs && (file.size === null || file.size <= thumbs.maxBytes)) tap = pipeline(body, new ThumbnailTap(thumbs.maxBytes), () => {});
       const put = await store.put({ key: file.storage_key, body: tap ?? body, size: file.size, md5: file.md5, contentType: file.mime_type, signal: attemptSignal });
+      const putAt = performance.now();
+      bodyEnd ||= putAt;
+      stages.driveBody.inc((bodyEnd - headersAt) / 1000);
+      stages.storeFinish.inc((putAt - bodyEnd) / 1000);
       const thumbnailKey = tap && thumbs ? await storeThumbnail(store, tap, file.storage_key, thumbs, attemptSignal) : null;
       if (tap) deps.metrics.thumbnails.inc({ made: thumbnailKey ? 'yes' : 'no' });
       deps.metrics.files.inc({ status: 'stored' });

@@ -60,7 +60,24 @@ export function createWorkerMetrics(workerId: string = newWorkerId()) {
     labelNames: ['made'] as const,
     registers: [registry],
   });
-  return { workerId, registry, files, bytes, copySeconds, driveRequests, driveErrors, rateLimited, retries, batches, thumbnails };
+  // Where a file's time in flight goes (sums; divide by files for the mean): pacing (waiting for a
+  // Drive request slot), drive_first_byte (request to response headers), drive_body (headers to the
+  // body's last byte, the upload streaming alongside), store_finish (last byte to the store's answer,
+  // its verify included), results (the batch's results call, per file). Counters, not histograms: cheap per file.
+  const stageSeconds = new Counter({
+    name: 'drive_import_worker_stage_seconds_total',
+    help: 'Seconds spent per stage of a file copy, summed over files (pacing, drive_first_byte, drive_body, store_finish, results)',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+  });
+  const stages = {
+    pacing: stageSeconds.labels('pacing'),
+    driveFirstByte: stageSeconds.labels('drive_first_byte'),
+    driveBody: stageSeconds.labels('drive_body'),
+    storeFinish: stageSeconds.labels('store_finish'),
+    results: stageSeconds.labels('results'),
+  };
+  return { workerId, registry, files, bytes, copySeconds, stages, driveRequests, driveErrors, rateLimited, retries, batches, thumbnails };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

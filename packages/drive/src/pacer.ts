@@ -20,6 +20,11 @@ export interface DrivePacerOptions {
   burst?: number;
   /** Reserve slots at most this far ahead; beyond it, wait and ask again (default 500 ms; bounds what slips out after a backoff). */
   horizonMs?: number;
+  /**
+   * Slots reserved per Redis round trip, handed out locally (default: 50 ms worth of the rate, 1 to
+   * 32). At a high rate one call per request would make Redis the pace; at a low rate it stays 1.
+   */
+  slotsPerCall?: number;
 }
 
 export interface DrivePacer {
@@ -30,8 +35,9 @@ export interface DrivePacer {
   close(): Promise<void>;
 }
 
-// KEYS[1] = tat key. ARGV: interval ms, burst tolerance ms, horizon ms.
-// Returns ms to wait (>= 0) when a slot was reserved, or -(ms) to wait before asking again.
+// KEYS[1] = tat key. ARGV: interval ms, burst tolerance ms, horizon ms, slots n.
+// Returns ms to wait (>= 0) until the first of n consecutive slots (interval apart) it reserved, or
+// -(ms) to wait before asking again.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -43,7 +49,7 @@ if tat < now then tat = now end
 local wait = tat - tau - now
 if wait < 0 then wait = 0 end
 if wait > horizon then return -math.ceil(wait - horizon) end
-local next = tat + interval
+local next = tat + interval * tonumber(ARGV[4])
 redis.call('SET', KEYS[1], tostring(next), 'PX', math.ceil(next - now) + 1000)
 return math.ceil(wait)
 `;
@@ -64,7 +70,7 @@ return 0
 const LATE_MS = 50;
 
 type PacerRedis = Redis & {
-  drivePacerAcquire(key: string, interval: number, tau: number, horizon: number): Promise<number>;
+  drivePacerAcquire(key: string, interval: number, tau: number, horizon: number, slots: number): Promise<number>;
   drivePacerBackoff(key: string, ms: number): Promise<number>;
 };
 
@@ -81,27 +87,53 @@ export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
   redis.defineCommand('drivePacerAcquire', { numberOfKeys: 1, lua: ACQUIRE });
   redis.defineCommand('drivePacerBackoff', { numberOfKeys: 1, lua: BACKOFF });
 
+  const slotsPerCall = Math.max(1, Math.min(32, Math.floor(options.slotsPerCall ?? options.maxPerSecond / 20)));
+  /** Reserved slots not yet used, as performance.now() times, soonest first; each is used by one request. */
+  let reserved: number[] = [];
+  let reserving: Promise<void> | null = null;
+
+  /** One round trip: slotsPerCall more slots, or (when the horizon is full) a wait before asking again. */
+  async function reserve(signal?: AbortSignal): Promise<void> {
+    const asked = performance.now();
+    const wait = await redis.drivePacerAcquire(key, interval, tau, horizon, slotsPerCall);
+    if (wait >= 0) {
+      for (let i = 0; i < slotsPerCall; i++) reserved.push(asked + wait + i * interval);
+      return;
+    }
+    // Too far ahead to reserve (a long pause or a big queue): come back later, with jitter so
+    // replicas do not all ask at the same instant.
+    await sleep(-wait + Math.random() * Math.min(50, -wait), signal);
+  }
+
   return {
     async acquire(signal) {
       let stale = 0;
       for (;;) {
         signal?.throwIfAborted();
-        const asked = performance.now();
-        const wait = await redis.drivePacerAcquire(key, interval, tau, horizon);
-        if (wait >= 0) {
-          if (wait > 0) await sleep(wait, signal);
-          // A stalled event loop would send several old slots at once (a burst Drive counts against
-          // us): when we wake far too late, give the slot up and take a fresh one, once.
-          if (performance.now() - asked - wait > LATE_MS && stale++ === 0) continue;
-          return;
+        const at = reserved.shift();
+        if (at === undefined) {
+          // Callers arriving while a round trip is out wait for it rather than sending their own.
+          reserving ??= reserve(signal).finally(() => {
+            reserving = null;
+          });
+          await reserving;
+          continue;
         }
-        // Too far ahead to reserve (a long pause or a big queue): come back later, with jitter so
-        // replicas do not all ask at the same instant.
-        await sleep(-wait + Math.random() * Math.min(50, -wait), signal);
+        // A stalled event loop would send several old slots at once (a burst Drive counts against
+        // us): a slot far in the past is given up, and one woken far too late is too (once).
+        if (performance.now() - at > LATE_MS && stale++ === 0) continue;
+        const wait = at - performance.now();
+        if (wait > 0) {
+          await sleep(wait, signal);
+          if (performance.now() - at > LATE_MS && stale++ === 0) continue;
+        }
+        return;
       }
     },
     async backoff(ms) {
-      if (ms > 0) await redis.drivePacerBackoff(key, Math.ceil(ms));
+      if (ms <= 0) return;
+      reserved = []; // slots taken before the pause must not be spent during it
+      await redis.drivePacerBackoff(key, Math.ceil(ms));
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
