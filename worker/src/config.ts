@@ -16,6 +16,8 @@ export const workerConfigShape = {
   WORKER_BATCH_CONCURRENCY: positiveInt(3, 64),
   /** A file waits out its store being unavailable this long past FILE_MAX_ATTEMPTS (ms). */
   STORE_OUTAGE_TOLERANCE_MS: positiveInt(300_000, 24 * 3600_000),
+  /** A Drive download that sends no byte for this long (headers or body) is cut and retried (ms). */
+  DRIVE_READ_TIMEOUT_MS: positiveInt(60_000, 3600_000),
   /** One attempt (download + upload) of one file may take this long before it counts as failed. */
   FILE_ATTEMPT_TIMEOUT_MS: positiveInt(300_000, 24 * 3600_000),
   /** How soon a batch whose worker died is taken over (BullMQ's lock duration and stalled check). */

@@ -5,13 +5,13 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { clipText, type CopyFile, type FileResult } from '@drive-import/common';
-import { backoffDelay, classifyDriveError, resourceKeyHeader, retryWithBackoff, type DriveClient, type DrivePacer } from '@drive-import/drive';
+import { backoffDelay, classifyDriveError, retryWithBackoff, type DrivePacer, type MediaDownloader } from '@drive-import/drive';
 import { ChecksumMismatchError, isRetryableStorageError, type StorageDriver } from '@drive-import/storage';
 import type { WorkerMetrics } from './metrics.ts';
 import { storeThumbnail, ThumbnailTap, type ThumbnailOptions } from './thumbnail.ts';
 
 export interface CopyDeps {
-  drive: DriveClient;
+  media: MediaDownloader;
   pacer: DrivePacer;
   metrics: WorkerMetrics;
   maxAttempts: number;
@@ -65,11 +65,7 @@ export async function copyFile(
       const paced = performance.now();
       stages.pacing.inc((paced - asked) / 1000);
       deps.metrics.driveRequests.inc();
-      const res = await deps.drive.files.get(
-        { fileId: file.drive_id, alt: 'media', supportsAllDrives: true },
-        { responseType: 'stream', headers: resourceKeyHeader(file.drive_id, resourceKey), signal: attemptSignal },
-      );
-      body = res.data as unknown as Readable;
+      body = await deps.media.download(file.drive_id, { resourceKey, signal: attemptSignal });
       const headersAt = performance.now();
       stages.driveFirstByte.inc((headersAt - paced) / 1000);
       let bodyEnd = 0;

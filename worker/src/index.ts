@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import { configuredDestinations, createLogger, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
-import { createDriveClient, createDrivePacer } from '@drive-import/drive';
+import { createDrivePacer, createMediaDownloader } from '@drive-import/drive';
 import { createStorageDriver, normalizeKeyPrefix, type StorageDriver, type StorageProvider } from '@drive-import/storage';
 import { createJobWatch } from './job-watch.ts';
 import { createWorkerApp } from './app.ts';
@@ -34,10 +34,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const stores = new Map<StorageProvider, StorageDriver>();
   for (const provider of configuredDestinations(config)) stores.set(provider, createStorageDriver(provider, config));
   const pacer = createDrivePacer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, maxPerSecond: config.DRIVE_MAX_REQUESTS_PER_SECOND });
-  const drive = createDriveClient({
+  const media = createMediaDownloader({
     rootUrl: config.DRIVE_API_ROOT_URL,
     apiKey: config.GOOGLE_API_KEY,
     credentialsFile: config.GOOGLE_APPLICATION_CREDENTIALS,
+    readTimeoutMs: config.DRIVE_READ_TIMEOUT_MS,
   });
   const metadata = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL, { token: config.INTERNAL_TOKEN });
   const metrics = createWorkerMetrics();
@@ -46,7 +47,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   setMaxListeners(0, shutdown.signal);
 
   const processor = createBatchProcessor({
-    drive,
+    media,
     pacer,
     metrics,
     maxAttempts: config.FILE_MAX_ATTEMPTS,
@@ -94,7 +95,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     } finally {
       clearTimeout(grace);
     }
-    await Promise.allSettled([pacer.close(), server.close(), ...[...stores.values()].map((s) => s.close())]);
+    await Promise.allSettled([pacer.close(), media.close(), server.close(), ...[...stores.values()].map((s) => s.close())]);
     log.info('worker stopped');
   };
   return { url: server.url, close: () => (closing ??= close()) };

@@ -10,7 +10,6 @@
  * each try's upload gets a fresh tap, and the camera is read from the one whose upload succeeded.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
-import exifr from 'exifr';
 import type { CopyFile } from '@drive-import/common';
 import type { StorageDriver } from '@drive-import/storage';
 
@@ -66,6 +65,7 @@ function cameraText(value: unknown): string | null {
 /** Make and Model from EXIF in the head bytes; null when there is none (or it cannot be read). */
 export async function cameraFromHead(head: Buffer): Promise<Camera | null> {
   try {
+    const { default: exifr } = await import('exifr'); // loaded on the first file that needs it
     const tags = (await exifr.parse(head, ['Make', 'Model'])) as { Make?: unknown; Model?: unknown } | undefined;
     const camera = { camera_make: cameraText(tags?.Make), camera_model: cameraText(tags?.Model) };
     return camera.camera_make || camera.camera_model ? camera : null;

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import sharp from 'sharp';
 import { MAX_KEY_BYTES } from '@drive-import/common';
 import type { StorageDriver } from '@drive-import/storage';
 
@@ -68,6 +67,8 @@ export class ThumbnailTap extends Transform {
 /** WebP bytes of the thumbnail, or null when sharp cannot decode the image. */
 export async function renderThumbnail(input: Buffer): Promise<Buffer | null> {
   try {
+    // Loaded on the first thumbnail: a worker never asked for one does not hold sharp (~30 MB).
+    const { default: sharp } = await import('sharp');
     return await sharp(input, { limitInputPixels: THUMBNAIL_MAX_PIXELS, failOn: 'error' })
       .rotate() // honour EXIF orientation
       .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })

@@ -112,6 +112,25 @@ test('a corrupted first download is retried and the correct bytes are stored', a
   }
 });
 
+test('a body that stalls half way is cut by the read timeout and the file retried', async () => {
+  const env = await setup({ tree: { files: 6, depth: 0, seed: 16, imageBytes: 60_000 } });
+  try {
+    const { jobId, batches, files } = await createJob(env, { batchSize: 100 });
+    const victim = files[2]!.drive_id;
+    env.emulator.setFaults({ stallFirstDownloadOf: [victim] });
+    // The try itself may last 5 minutes: only the silence of the body ends it this soon.
+    await env.startWorker({ DRIVE_READ_TIMEOUT_MS: '1000', FILE_ATTEMPT_TIMEOUT_MS: '300000' });
+    await enqueue(env, batches);
+    const job = await waitForJob(env, jobId, 60_000);
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    await assertAllStored(env, files);
+    const rows = new Map((await jobFiles(env, jobId)).map((r) => [r.id, r]));
+    assert.equal(rows.get(victim)!.attempts, 2);
+  } finally {
+    await env.cleanup();
+  }
+});
+
 test('connections dropped mid-body are retried', async () => {
   const env = await setup({ tree: { files: 30, depth: 0, seed: 15, imageBytes: 60_000 }, faults: { dropConnectionRate: 0.15, seed: 7 } });
   try {

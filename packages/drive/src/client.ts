@@ -1,4 +1,10 @@
-import { auth as googleAuth, drive, type drive_v3 } from '@googleapis/drive';
+import { createRequire } from 'node:module';
+import type * as GoogleDrive from '@googleapis/drive';
+import type { drive_v3 } from '@googleapis/drive';
+
+// Google's client loads when a client is made (the import-service): a worker, which downloads with
+// undici (media.ts), never pays its memory and start-up time.
+const load = createRequire(import.meta.url);
 
 export type DriveClient = drive_v3.Drive;
 export type DriveFile = drive_v3.Schema$File;
@@ -19,6 +25,7 @@ export interface DriveClientOptions {
  * and back off slowly, so callers own the retry policy (see errors.ts, retry.ts and the pacer).
  */
 export function createDriveClient(options: DriveClientOptions): DriveClient {
+  const { auth: googleAuth, drive } = load('@googleapis/drive') as typeof GoogleDrive;
   const auth = options.credentialsFile
     ? new googleAuth.GoogleAuth({ keyFile: options.credentialsFile, scopes: [DRIVE_READONLY_SCOPE] })
     : options.apiKey;

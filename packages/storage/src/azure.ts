@@ -1,11 +1,7 @@
 import { Readable } from 'node:stream';
-import {
-  BlobSASPermissions,
-  BlobServiceClient,
-  StorageSharedKeyCredential,
-  type ContainerClient,
-  type StoragePipelineOptions,
-} from '@azure/storage-blob';
+import { createRequire } from 'node:module';
+import type * as AzureSdk from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { ConfigError } from '@drive-import/common';
 import { StorageUsageError } from './errors.ts';
 import { assertKeyInPrefix, assertSafeKey, normalizeKeyPrefix } from './keys.ts';
@@ -14,6 +10,12 @@ import { publicUrl, redactSecrets, secretsOf } from './redact.ts';
 import { type ByteRange, sizeFromContentRange } from './range.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
+
+// The Azure SDK loads on the first Azure driver made: a worker or storage-service on another store
+// never pays its ~25 MB of memory and start-up time.
+const load = createRequire(import.meta.url);
+let sdk: typeof AzureSdk | undefined;
+const azure = (): typeof AzureSdk => (sdk ??= load('@azure/storage-blob') as typeof AzureSdk);
 
 /** Block size and blocks in flight: at most ~4 x 4 MiB buffered per upload. */
 const BLOCK_SIZE = 4 * 1024 * 1024;
@@ -40,12 +42,12 @@ export class AzureDriver implements StorageDriver {
   constructor(config: StorageConfig) {
     let service: BlobServiceClient;
     if (config.AZURE_STORAGE_CONNECTION_STRING) {
-      service = BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING, pipelineOptions);
+      service = azure().BlobServiceClient.fromConnectionString(config.AZURE_STORAGE_CONNECTION_STRING, pipelineOptions);
     } else if (config.AZURE_STORAGE_ACCOUNT_NAME && config.AZURE_STORAGE_ACCOUNT_KEY) {
       const account = config.AZURE_STORAGE_ACCOUNT_NAME;
-      service = new BlobServiceClient(
+      service = new (azure().BlobServiceClient)(
         `https://${account}.blob.core.windows.net`,
-        new StorageSharedKeyCredential(account, config.AZURE_STORAGE_ACCOUNT_KEY),
+        new (azure().StorageSharedKeyCredential)(account, config.AZURE_STORAGE_ACCOUNT_KEY),
         pipelineOptions,
       );
     } else {
@@ -169,12 +171,12 @@ export class AzureDriver implements StorageDriver {
     const blob = this.#blob(key);
     // With a SAS connection string there is no key to sign with, and the blob URL would hand out
     // the deployment's own SAS: refuse instead.
-    if (!(blob.credential instanceof StorageSharedKeyCredential)) {
+    if (!(blob.credential instanceof azure().StorageSharedKeyCredential)) {
       throw new StorageUsageError('Azure read URLs need an account key (AccountKey in the connection string, or AZURE_STORAGE_ACCOUNT_KEY)');
     }
     // Read-only SAS signed with the account key; starts a little in the past for clock skew.
     return blob.generateSasUrl({
-      permissions: BlobSASPermissions.parse('r'),
+      permissions: azure().BlobSASPermissions.parse('r'),
       startsOn: new Date(Date.now() - 5 * 60_000),
       expiresOn: new Date(Date.now() + ttl * 1000),
     });

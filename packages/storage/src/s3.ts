@@ -1,15 +1,9 @@
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createRequire } from 'node:module';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { assertKeyInPrefix, assertSafeKey, encodeKeyPath, normalizeKeyPrefix } from './keys.ts';
 import { probe, urlTtl } from './probe.ts';
 import { publicUrl, secretsOf } from './redact.ts';
@@ -17,6 +11,14 @@ import { ConfigError } from '@drive-import/common';
 import { type ByteRange, sizeFromContentRange } from './range.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
+
+// The AWS SDK loads on the first S3 driver made: a worker or storage-service on another store never
+// pays its ~25 MB of memory and start-up time.
+const load = createRequire(import.meta.url);
+type Aws = { s3: typeof S3Sdk; storage: typeof LibStorage; presigner: typeof Presigner };
+let sdk: Aws | undefined;
+const aws = (): Aws =>
+  (sdk ??= { s3: load('@aws-sdk/client-s3'), storage: load('@aws-sdk/lib-storage'), presigner: load('@aws-sdk/s3-request-presigner') });
 
 /** Up to this size a known-size body goes as one streamed PutObject (with Content-MD5); above, multipart. */
 // rclone's --s3-upload-cutoff default: a streamed single PUT buffers nothing, where multipart holds parts.
@@ -72,7 +74,7 @@ export class S3Driver implements StorageDriver {
   constructor(config: StorageConfig) {
     if (!config.S3_BUCKET) throw new ConfigError('S3 storage is not configured: set S3_BUCKET (and S3_REGION, credentials, S3_ENDPOINT for S3-compatible servers)');
     this.bucket = config.S3_BUCKET;
-    this.client = new S3Client(s3ClientConfig(config));
+    this.client = new (aws().s3.S3Client)(s3ClientConfig(config));
     this.keyPrefix = normalizeKeyPrefix(config.STORAGE_KEY_PREFIX);
     this.#where = `bucket ${this.bucket} at ${config.S3_ENDPOINT ? publicUrl(config.S3_ENDPOINT) : `AWS ${config.S3_REGION}`}`;
     this.#secrets = secretsOf(config);
@@ -104,14 +106,14 @@ export class S3Driver implements StorageDriver {
           payload = Buffer.alloc(0);
         }
         const out = await this.client.send(
-          new PutObjectCommand({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
+          new (aws().s3.PutObjectCommand)({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
           { abortSignal: body.signal },
         );
         etag = out.ETag;
       } else {
         // Unknown or large: multipart with bounded parts. A body error stops the part feed, and
         // lib-storage then aborts the multipart upload, so nothing is completed under the key.
-        const upload = new Upload({ client: this.client, params: { ...base, Body: body.stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+        const upload = new (aws().storage.Upload)({ client: this.client, params: { ...base, Body: body.stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
         const out = await upload.done();
         etag = out.ETag;
       }
@@ -120,7 +122,7 @@ export class S3Driver implements StorageDriver {
       if (!body.stream.expected.md5) {
         // No md5 from Drive: record the computed one (a metadata-only self-copy), so head() reports it.
         const copy = await this.client.send(
-          new CopyObjectCommand({
+          new (aws().s3.CopyObjectCommand)({
             Bucket: this.bucket,
             Key: input.key,
             CopySource: `${this.bucket}/${encodeKeyPath(input.key)}`,
@@ -142,7 +144,7 @@ export class S3Driver implements StorageDriver {
   async head(key: string): Promise<ObjectInfo | null> {
     this.#check(key);
     try {
-      return objectInfo(key, await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      return objectInfo(key, await this.client.send(new (aws().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: key })));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -152,7 +154,7 @@ export class S3Driver implements StorageDriver {
   async get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null> {
     this.#check(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      const out = await this.client.send(new (aws().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
       const info = objectInfo(key, out);
       // A ranged answer's ContentLength is the range's: the object's size is in ContentRange.
@@ -167,13 +169,13 @@ export class S3Driver implements StorageDriver {
   async delete(key: string): Promise<boolean> {
     // S3 deletes answer 204 either way: a head first tells whether there was something.
     const existed = (await this.head(key)) !== null;
-    if (existed) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    if (existed) await this.client.send(new (aws().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: key }));
     return existed;
   }
 
   async readUrl(key: string, ttlSeconds?: number): Promise<string> {
     this.#check(key);
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
+    return aws().presigner.getSignedUrl(this.client, new (aws().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
   }
 
   async check(): Promise<void> {

@@ -34,6 +34,8 @@ export interface Faults {
   corruptRate?: number;
   /** These files' first download (after the faults were set) is corrupted; later ones are fine. */
   corruptFirstDownloadOf?: string[];
+  /** These files' first download (after the faults were set) stops half way and hangs, the connection left open. */
+  stallFirstDownloadOf?: string[];
   /** Media bodies trickle at this rate. */
   slowBodyBytesPerSecond?: number;
   /** Probability (0..1) that a media answer's socket is destroyed halfway through the body. */
@@ -70,7 +72,7 @@ export function validateFaults(input: unknown): Faults {
   const f = input as Record<string, unknown>;
   const known = new Set([
     'latencyMs', 'maxPageSize', 'emptyPageEvery', 'errorRate', 'errorStatuses', 'retryAfterSeconds', 'seed', 'failNext',
-    'quotaPerSecond', 'quotaStatus', 'permanent', 'corruptRate', 'corruptFirstDownloadOf', 'slowBodyBytesPerSecond', 'dropConnectionRate',
+    'quotaPerSecond', 'quotaStatus', 'permanent', 'corruptRate', 'corruptFirstDownloadOf', 'stallFirstDownloadOf', 'slowBodyBytesPerSecond', 'dropConnectionRate',
   ]);
   for (const k of Object.keys(f)) if (!known.has(k)) throw new Error(`unknown fault ${k}`);
   if (f.latencyMs !== undefined) perKind(f.latencyMs, 'latencyMs', 600_000);
@@ -104,6 +106,9 @@ export function validateFaults(input: unknown): Faults {
   if (f.corruptFirstDownloadOf !== undefined && !(Array.isArray(f.corruptFirstDownloadOf) && f.corruptFirstDownloadOf.every((x) => typeof x === 'string'))) {
     throw new Error('faults.corruptFirstDownloadOf must be a list of file ids');
   }
+  if (f.stallFirstDownloadOf !== undefined && !(Array.isArray(f.stallFirstDownloadOf) && f.stallFirstDownloadOf.every((x) => typeof x === 'string'))) {
+    throw new Error('faults.stallFirstDownloadOf must be a list of file ids');
+  }
   if (f.slowBodyBytesPerSecond !== undefined) num(f.slowBodyBytesPerSecond, 'slowBodyBytesPerSecond', 1);
   if (f.dropConnectionRate !== undefined) num(f.dropConnectionRate, 'dropConnectionRate', 0, 1);
   return structuredClone(f) as Faults;
@@ -117,6 +122,7 @@ export class FaultEngine {
   private failNextLeft = 0;
   private pages = 0;
   private corruptedOnce = new Set<string>();
+  private stalledOnce = new Set<string>();
   /** Accepted request times in the last second (a ring would be faster; the quota is small). */
   private quotaTimes: number[] = [];
   private quotaHead = 0;
@@ -127,6 +133,7 @@ export class FaultEngine {
     this.failNextLeft = this.faults.failNext?.count ?? 0;
     this.pages = 0;
     this.corruptedOnce = new Set();
+    this.stalledOnce = new Set();
     this.quotaTimes = [];
     this.quotaHead = 0;
   }
@@ -201,6 +208,13 @@ export class FaultEngine {
     }
     const rate = this.faults.corruptRate ?? 0;
     return rate > 0 && this.random() < rate;
+  }
+
+  /** Whether this download's body stops half way and never ends (once per listed file). */
+  stall(fileId: string): boolean {
+    if (!this.faults.stallFirstDownloadOf?.includes(fileId) || this.stalledOnce.has(fileId)) return false;
+    this.stalledOnce.add(fileId);
+    return true;
   }
 
   drop(): boolean {

@@ -191,8 +191,9 @@ export function createEmulatorServer(tree: DriveTree, initialFaults: Faults = {}
 
     const corrupt = faults.corrupt(item.id);
     const drop = faults.drop();
+    const stall = faults.stall(item.id);
     const slow = faults.slowBodyBytesPerSecond();
-    if (!corrupt && !drop && slow === null && status === 200) {
+    if (!corrupt && !drop && !stall && slow === null && status === 200) {
       // The hot path: no copy of the shared part of the image.
       res.writeHead(200, headers);
       stats.sent(size);
@@ -216,6 +217,13 @@ export function createEmulatorServer(tree: DriveTree, initialFaults: Faults = {}
       const half = body.subarray(0, Math.floor(body.length / 2));
       stats.sent(half.length);
       res.write(half, () => res.socket?.destroy());
+      return;
+    }
+    if (stall) {
+      // Half the body, then nothing: the connection stays open until the client gives up on it.
+      const half = body.subarray(0, Math.floor(body.length / 2));
+      stats.sent(half.length);
+      res.write(half);
       return;
     }
     if (slow === null) {
