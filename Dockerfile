@@ -84,8 +84,9 @@ USER node
 EXPOSE 5000 5001 5002 5003 5004 5010
 
 # /health on the service's own port (<SERVICE>_PORT, else its default). Slim images have no curl.
+# One expression without spaces: podman's Docker API splits a CMD healthcheck's arguments at spaces.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "const s=process.env.SERVICE;const p=process.env[s.toUpperCase().replace(/-/g,'_')+'_PORT']||{gateway:5000,'import-service':5001,'metadata-service':5002,'storage-service':5003,worker:5004}[s];fetch('http://127.0.0.1:'+p+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env[process.env.SERVICE.toUpperCase().replace(/-/g,'_')+'_PORT']||{gateway:5000,'import-service':5001,'metadata-service':5002,'storage-service':5003,worker:5004}[process.env.SERVICE])+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # exec: node is PID 1 and receives SIGTERM itself (the services shut down gracefully on it).
 # Arguments after the image name reach the service (the Drive emulator takes its tree as flags).

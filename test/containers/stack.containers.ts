@@ -16,8 +16,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,7 @@ let gatewayPort = 0;
 let apiService: ChildProcess | undefined;
 let healthTimer: NodeJS.Timeout | undefined;
 const report: Record<string, unknown> = {};
+const demoSeed = 1 + Math.floor(Math.random() * 1e6);
 
 interface Run {
   code: number | null;
@@ -89,13 +91,20 @@ function composeEnv(): NodeJS.ProcessEnv {
     REDIS_IMAGE: 'localhost/drive-import/redis:7',
     DRIVE_API_ROOT_URL: 'http://drive-emulator:5010/',
     DEMO_FILES: String(DEMO_FILES),
+    // Its root folder's id follows from the seed: a random one tells this stack's emulator apart.
+    DEMO_SEED: String(demoSeed),
     GATEWAY_PORT: String(gatewayPort),
     // Short enough that the killed worker's batches come back within the test.
     WORKER_SHUTDOWN_GRACE_MS: '10000',
     ...secrets,
   };
 }
-const compose = (...args: string[]) => must('docker-compose', ['-f', 'docker-compose.microservices.yml', ...args], { env: composeEnv(), echo: false });
+/** docker-compose through podman's API; what it did (Creating / Recreating ...) goes to stderr. */
+async function compose(...args: string[]): Promise<string> {
+  const r = await run('docker-compose', ['-f', 'docker-compose.microservices.yml', ...args], { env: composeEnv() });
+  assert.equal(r.code, 0, `docker-compose ${args.join(' ')}\n${r.err.slice(-4000)}`);
+  return r.err;
+}
 
 async function containers(service?: string): Promise<string[]> {
   const filters = ['--filter', `label=com.docker.compose.project=${PROJECT}`];
@@ -156,7 +165,12 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<{ s
 }
 const gatewayHealthy = async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health`, { signal: AbortSignal.timeout(3000) })).ok;
 async function startImport(folderId: string): Promise<string> {
-  const r = await api<{ job_id: string }>('POST', '/api/import/google-drive', { folder_url: `https://drive.google.com/drive/folders/${folderId}` });
+  // A 503 while a service compose just (re)started is not yet reachable: ask again, for a minute.
+  const r = await until('the gateway to take the import', 60_000, async () => {
+    const res = await api<{ job_id: string }>('POST', '/api/import/google-drive', { folder_url: `https://drive.google.com/drive/folders/${folderId}` });
+    if (res.status === 503) throw new Error(JSON.stringify(res.body));
+    return res;
+  });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   return r.body.job_id;
 }
@@ -214,21 +228,44 @@ async function completedBatches(): Promise<Array<{ worker: string; jobId: string
     });
 }
 
-/** Whether the host gets a TCP connection to host:port within 2 s. */
-function reachable(host: string, port: number): Promise<boolean> {
+/** The host's loopback and its own (non-container) IPv4 addresses. */
+function hostAddresses(): string[] {
+  const out = ['127.0.0.1'];
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (/^(podman|cni|veth|docker|br-)/.test(name)) continue;
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
+  }
+  return out;
+}
+
+/** Redis's first reply line to `AUTH <password>` at host:6379 ('' when nothing answers within 2 s). */
+function redisAuth(host: string, password: string): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 2000 });
-    s.on('connect', () => {
+    const s = connect({ host, port: 6379, timeout: 2000 });
+    let reply = '';
+    const done = (v: string) => {
       s.destroy();
-      resolve(true);
+      resolve(v);
+    };
+    s.on('connect', () => s.write(`AUTH ${password}\r\n`));
+    s.on('data', (d) => {
+      reply += d;
+      if (reply.includes('\r\n')) done(reply.split('\r\n')[0]!);
     });
-    s.on('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.on('error', () => resolve(false));
+    s.on('timeout', () => done(''));
+    s.on('error', () => done(''));
   });
 }
+/** The podman API answers on its socket. */
+const ping = () =>
+  new Promise<boolean>((resolve) => {
+    request({ socketPath: socket, path: '/_ping', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    })
+      .on('error', () => resolve(false))
+      .end();
+  });
 const freePort = () =>
   new Promise<number>((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -246,7 +283,7 @@ describe('the stack in containers (podman)', { skip: missing.length ? `missing: 
   before(async () => {
     gatewayPort = await freePort();
     apiService = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { env: { ...process.env, CONTAINERS_CONF }, stdio: 'ignore' });
-    await until('podman API socket', 30_000, async () => existsSync(socket) && (await run('curl', ['-sf', '--unix-socket', socket, 'http://d/_ping'])).code === 0);
+    await until('podman API socket', 30_000, async () => existsSync(socket) && (await ping()));
     healthTimer = setInterval(() => void runHealthchecks(), 2000);
     // A clean slate: a stack left over by an interrupted run, with its volumes.
     await compose('down', '-v', '--remove-orphans');
@@ -312,26 +349,40 @@ describe('the stack in containers (podman)', { skip: missing.length ? `missing: 
       for (const [port, bindings] of Object.entries<any>(c.NetworkSettings.Ports ?? {})) {
         for (const b of bindings ?? []) if (b.HostPort) hostPorts.push(`${service}:${b.HostIp || '0.0.0.0'}:${b.HostPort}->${port}`);
       }
-      // On the internal network no route leads in from the host: no TCP connection to the service.
-      const own: Record<string, number> = { redis: 6379, 'metadata-service': 5002, 'drive-emulator': 5010 };
-      if (own[service]) {
-        for (const [name, net] of Object.entries<any>(c.NetworkSettings.Networks ?? {})) {
-          if (net.IPAddress) assert.equal(await reachable(net.IPAddress, own[service]!), false, `${service} reachable from the host at ${net.IPAddress} (${name})`);
-        }
-      }
     }
     for (const s of ['redis', ...SERVICES]) assert.ok(seen.has(s), `no ${s} container`);
     assert.deepEqual(hostPorts, [`gateway:127.0.0.1:${gatewayPort}->5000/tcp`]);
-    assert.equal(await reachable('127.0.0.1', gatewayPort), true);
+    assert.equal(await gatewayHealthy(), true);
+    // And on the host's own addresses no other service of this stack answers on its port. Other
+    // processes on this host may listen there (a dev Redis, `npm start`), so each probe asks for
+    // something only this stack's service grants: its INTERNAL_TOKEN, its Redis password, its tree.
+    const tree = await emulatorTree();
+    for (const address of hostAddresses()) {
+      for (const [service, port] of [['import-service', 5001], ['metadata-service', 5002], ['storage-service', 5003], ['worker', 5004]] as const) {
+        const status = await fetch(`http://${address}:${port}/metrics`, { headers: { authorization: `Bearer ${secrets.INTERNAL_TOKEN}` }, signal: AbortSignal.timeout(3000) }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        assert.notEqual(status, 200, `${service} answers on the host at ${address}:${port}`);
+      }
+      assert.notEqual(await redisAuth(address, secrets.REDIS_PASSWORD), '+OK', `this stack's Redis answers on the host at ${address}:6379`);
+      const hostTree = await fetch(`http://${address}:5010/__emulator/tree`, { signal: AbortSignal.timeout(3000) }).then(
+        (r) => r.json() as Promise<{ rootId?: string }>,
+        () => ({}) as { rootId?: string },
+      );
+      assert.notEqual(hostTree.rootId, tree.rootId, `this stack's Drive emulator answers on the host at ${address}:5010`);
+    }
   });
 
   it('scales to three workers, survives one killed with SIGKILL mid-import, and copies a 3,000-file folder once', { timeout: 40 * 60_000 }, async () => {
     const scaleStarted = Date.now();
-    await compose('up', '-d', '--no-build', '--scale', 'worker=3');
+    const scaled = await compose('up', '-d', '--no-build', '--scale', 'worker=3');
+    report.scale_compose_output = scaled.split('\n').filter((l) => /Creating|Recreating|Starting/.test(l) && !l.includes('...  ')).map((l) => l.trim());
     const workers = await containers('worker');
     assert.equal(workers.length, 3, `workers: ${workers.length}`);
     await until('three healthy workers', 5 * 60_000, async () => workers.every((id) => coldStartMs.has(id)));
     report.scale_to_3_seconds = Math.round((Date.now() - scaleStarted) / 1000);
+    await until('the gateway to answer /health', 5 * 60_000, gatewayHealthy);
 
     const { folder } = await emulatorScript(`
       const post = async (b) => {
