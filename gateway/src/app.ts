@@ -21,6 +21,7 @@ import {
   ActivityListQuery,
   ActivityListResponse,
   WebhookDeliveriesResponse,
+  Destination,
   type Logger,
   mountMetrics,
   JobListQuery,
@@ -33,14 +34,17 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import type { Context, Hono } from 'hono';
+import { z } from 'zod';
 import { validate } from '@drive-import/common';
 import { type AuthOptions, createAuth, type GatewayEnv, requireAdmin, scope } from './auth.ts';
 import { createStatusCache, type StatusCacheOptions } from './status-cache.ts';
 import { mountImageRoutes } from './images.ts';
 import { mountOpenApi } from './openapi.ts';
+import { type JobEventHub, mountLiveRoutes } from './live.ts';
+import { mountSessionRoutes } from './session.ts';
 
-/** The live page (frontend/): plain HTML, CSS and JS, no build step. */
-export const FRONTEND_DIR = fileURLToPath(new URL('../../frontend', import.meta.url));
+/** The web app, built (npm run build -w @drive-import/frontend) into frontend/dist. */
+export const FRONTEND_DIR = fileURLToPath(new URL('../../frontend/dist', import.meta.url));
 
 export interface GatewayDeps {
   log: Logger;
@@ -59,9 +63,14 @@ export interface GatewayDeps {
   queues?: readonly Queue[];
   /** The status route's cache (default: fresh 200 ms, served up to 1 s old). */
   statusCache?: StatusCacheOptions;
+  /** Job summaries as they change (Redis), for the live routes; omitted: those routes answer 503. */
+  jobEvents?: JobEventHub;
+  /** DEMO_FOLDER_URL: a folder the web page offers to import (npm start's demo). */
+  demoFolderUrl?: string;
 }
 
 export const ADMIN_BASE_PATH = '/admin/queues';
+const DestinationsResponse = z.object({ default: Destination, destinations: z.array(Destination) });
 
 
 function jobIdParam(c: Context): string {
@@ -75,6 +84,7 @@ export function createGatewayApp(deps: GatewayDeps) {
   const app = createServiceApp(deps.log) as unknown as Hono<GatewayEnv>;
   const auth = createAuth(deps.auth);
   mountOpenApi(app); // Public (before auth): GET /api/openapi.json and /api/docs describe the API, hold no data.
+  mountSessionRoutes(app, auth); // Public (before auth): signing in and out.
   // Before the routes they guard: Hono runs handlers in the order they were added.
   for (const path of ['/api/*', '/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, auth.required);
   for (const path of ['/metrics', ADMIN_BASE_PATH, `${ADMIN_BASE_PATH}/*`]) app.use(path, requireAdmin);
@@ -133,6 +143,15 @@ export function createGatewayApp(deps: GatewayDeps) {
       return c.json(body);
     });
   }
+
+  mountLiveRoutes(app, { hub: deps.jobEvents, metadataService, jobIdParam });
+
+  // Who the page is signed in as, and what its import form offers.
+  app.get('/api/session', async (c) => {
+    const caller = c.get('caller');
+    const stores = await importService.call('GET', '/destinations', { requestId: c.get('requestId'), schema: DestinationsResponse });
+    return c.json({ name: caller.name, admin: caller.admin, destinations: stores.destinations, default_destination: stores.default, demo_folder_url: deps.demoFolderUrl ?? null });
+  });
 
   // Newest first; a user token sees its own entries, an admin token everyone's.
   app.get('/api/activity', validate('query', ActivityListQuery), async (c) =>

@@ -9,6 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { ACTOR_HEADER, AppError, bearerToken, OWNER_HEADER, safeEqual, type AppEnv, type TokenIdentity } from '@drive-import/common';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { sessionToken } from './session.ts';
 
 export type Caller = TokenIdentity;
 export type GatewayEnv = { Variables: AppEnv['Variables'] & { caller: Caller } };
@@ -54,8 +55,10 @@ const clientAddress = (c: Context) => {
 };
 
 export interface Auth {
-  /** The caller a request's bearer token names, or null (no token, unknown, revoked). No rate limit. */
+  /** The caller a request's bearer token (else its session cookie) names, or null (no token, unknown, revoked). No rate limit. */
   identify(c: Context): Promise<Caller | null>;
+  /** The caller `token` names, or a 401 (counted against the client address's budget of bad tokens). */
+  verify(c: Context, token: string): Promise<Caller>;
   /** 401 without a valid token, 429 past the budget; sets `caller`. */
   required: MiddlewareHandler<GatewayEnv>;
 }
@@ -75,28 +78,36 @@ export function createAuth(options: AuthOptions): Auth {
     return caller;
   };
 
-  const identify = async (c: Context): Promise<Caller | null> => {
-    const token = bearerToken(c.req.header('authorization'));
-    if (token === null) return null;
+  const callerOf = async (token: string): Promise<Caller | null> => {
     if (options.adminToken && safeEqual(token, options.adminToken)) return ENV_ADMIN;
     return lookup(createHash('sha256').update(token).digest('hex'));
   };
+  // The header wins: a script with a token is never taken for the browser's signed-in user.
+  const identify = async (c: Context): Promise<Caller | null> => {
+    const token = c.req.header('authorization') === undefined ? sessionToken(c) : bearerToken(c.req.header('authorization'));
+    return token === null ? null : callerOf(token);
+  };
+  const refuse = async (c: Context, message: string): Promise<never> => {
+    // Guessing is pointless against 256-bit tokens, but each guess costs a lookup: budget them per address.
+    if (options.limiter) await consume(c, options.limiter, `fail:${clientAddress(c)}`, 'with a missing or bad token');
+    throw unauthorized(message);
+  };
+  const verify = async (c: Context, token: string): Promise<Caller> => (await callerOf(token)) ?? refuse(c, 'unknown or revoked token');
 
   const required: MiddlewareHandler<GatewayEnv> = async (c, next) => {
     const caller = await identify(c);
     if (!caller) {
-      // Guessing is pointless against 256-bit tokens, but each guess costs a lookup: budget them per address.
-      if (options.limiter) await consume(c, options.limiter, `fail:${clientAddress(c)}`, 'with a missing or bad token');
       c.header('WWW-Authenticate', 'Bearer');
-      throw unauthorized(
-        c.req.header('authorization') ? 'unknown or revoked token' : 'Authorization: Bearer <token> is required (npm run token -- create <name>)',
+      return refuse(
+        c,
+        c.req.header('authorization') || sessionToken(c) ? 'unknown or revoked token' : 'Authorization: Bearer <token> (or a session from POST /api/session) is required (npm run token -- create <name>)',
       );
     }
     if (options.limiter) await consume(c, options.limiter, `token:${caller.name}`, `for token ${caller.name}`);
     c.set('caller', caller);
     await next();
   };
-  return { identify, required };
+  return { identify, verify, required };
 }
 
 /**

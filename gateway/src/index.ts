@@ -3,10 +3,13 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createGatewayApp } from './app.ts';
+import { createJobEventHub } from './live.ts';
 import type { GatewayConfig } from './config.ts';
 
 export { ADMIN_BASE_PATH, createGatewayApp } from './app.ts';
 export { createAuth, ENV_ADMIN, type AuthOptions, type Caller } from './auth.ts';
+export { createJobEventHub, type JobEventHub } from './live.ts';
+export { SESSION_COOKIE } from './session.ts';
 export { loadGatewayConfig, type GatewayConfig } from './config.ts';
 
 /** Serve the gateway (port 0 picks a free one). */
@@ -25,8 +28,11 @@ export async function startGateway(config: GatewayConfig, options: { port?: numb
     : null;
   const internal = { token: config.INTERNAL_TOKEN };
   const metadataService = new ServiceClient('metadata-service', config.METADATA_SERVICE_URL, internal);
+  const jobEvents = createJobEventHub(config.REDIS_URL, config.QUEUE_PREFIX, log);
   const app = createGatewayApp({
     log,
+    jobEvents,
+    demoFolderUrl: config.DEMO_FOLDER_URL,
     importService: new ServiceClient('import-service', config.IMPORT_SERVICE_URL, internal),
     metadataService,
     storageService: new ServiceClient('storage-service', config.STORAGE_SERVICE_URL, internal),
@@ -42,7 +48,7 @@ export async function startGateway(config: GatewayConfig, options: { port?: numb
     },
     queues,
   });
-  const closeAll = () => Promise.allSettled([...queues.map((q) => closeQueue(q)), redis?.quit()]);
+  const closeAll = () => Promise.allSettled([...queues.map((q) => closeQueue(q)), redis?.quit(), jobEvents.close()]);
   let server: Awaited<ReturnType<typeof serveApp>>;
   try {
     server = await serveApp(app, { port: options.port ?? config.GATEWAY_PORT, hostname: options.host ?? config.GATEWAY_HOST });

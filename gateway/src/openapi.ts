@@ -42,6 +42,7 @@ import {
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { GatewayEnv } from './auth.ts';
+import { SessionRequest, SessionResponse } from './session.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 export const DOCS_PATH = '/api/docs';
@@ -55,7 +56,7 @@ const ErrorResponse = z.object({
 const PublicHealthResponse = HealthResponse.pick({ status: true });
 
 /** Request bodies: described as they are accepted (io: 'input': a field with a default is optional). */
-const INPUTS = { CreateImportRequest, BulkDeleteRequest };
+const INPUTS = { CreateImportRequest, BulkDeleteRequest, SessionRequest };
 /** Answers: described as they are sent (io: 'output'). Nested ones are $ref'd where named here. */
 const OUTPUTS = {
   ErrorResponse,
@@ -76,6 +77,7 @@ const OUTPUTS = {
   StatsResponse,
   HealthResponse,
   PublicHealthResponse,
+  SessionResponse,
 };
 type Named = keyof typeof INPUTS | keyof typeof OUTPUTS;
 
@@ -142,8 +144,58 @@ const JOB_ACTIONS = {
   resume: 'Resume a paused job.',
 } as const;
 
+const sse = (what: string): Record<number, RouteResponse> => ({
+  200: {
+    description: `Server-Sent Events: \`ready\` once, then \`job\` (data: a JobSummary) ${what}, \`ping\` every 15 s when idle`,
+    content: { 'text/event-stream': { type: 'string' } },
+  },
+});
+
 /** Every public route of the gateway. Keep in step with app.ts and images.ts (the test checks). */
 export const ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/api/session',
+    summary: 'Sign the web page in: the token comes back as an HttpOnly, SameSite=Strict session cookie',
+    tag: 'system',
+    auth: 'public',
+    body: 'SessionRequest',
+    responses: { 200: { description: 'Signed in (Set-Cookie)', content: json('SessionResponse') } },
+    errors: [400],
+  },
+  {
+    method: 'delete',
+    path: '/api/session',
+    summary: 'Sign the web page out (clears the session cookie)',
+    tag: 'system',
+    auth: 'public',
+    responses: { 204: { description: 'Signed out' } },
+  },
+  {
+    method: 'get',
+    path: '/api/session',
+    summary: 'Who is signed in, the destinations this deployment writes to, and the demo folder (if any)',
+    tag: 'system',
+    responses: { 200: { description: 'The caller and the import form\'s choices', content: json('SessionResponse') } },
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/api/import/events',
+    summary: 'Live: every job the caller may see, as it changes',
+    tag: 'jobs',
+    responses: sse('for each change of a job the caller may see'),
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/api/import/jobs/{job_id}/events',
+    summary: 'Live: one job now, then as it changes',
+    tag: 'jobs',
+    params: jobIdParam,
+    responses: sse('now and at each change of the job'),
+    errors: [400, 404, 503],
+  },
   {
     method: 'post',
     path: '/api/import/google-drive',

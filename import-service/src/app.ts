@@ -104,6 +104,9 @@ export function createImportApp(deps: ImportAppDeps) {
     return c.json(response, 202);
   });
 
+  // The web page's destination choice: what this deployment can write to.
+  app.get('/destinations', (c) => c.json({ default: deps.defaultDestination, destinations: deps.destinations }));
+
   app.get('/health', (c) => {
     const checks: Record<string, () => Promise<unknown>> = {
       redis: async () => ((await deps.listingQueue.client) as unknown as { ping(): Promise<string> }).ping(),

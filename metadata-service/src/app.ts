@@ -37,6 +37,7 @@ import { verifyTokenHash } from './tokens.ts';
 import { listDeliveries } from './webhooks.ts';
 import { storedObjectRoute } from './stored-objects.ts';
 import { mountImageRoutes } from './images.ts';
+import type { JobEvents } from './job-events.ts';
 
 /** The token name a non-admin caller is limited to (the gateway's OWNER_HEADER), or undefined for all jobs. */
 const ownerOf = (c: Context) => c.req.header(OWNER_HEADER) || undefined;
@@ -52,6 +53,8 @@ export interface MetadataAppDeps {
   limits?: JobLimits;
   /** Set when callbacks are on (WEBHOOK_SECRET): the hosts allowed although not public. */
   webhooks?: { allowHosts: readonly string[] };
+  /** Publishes each changed job's summary for the gateways' live streams; off when omitted. */
+  jobEvents?: JobEvents;
 }
 
 // 5,000 listed files with long names and paths fit; the contracts bound every field.
@@ -86,10 +89,18 @@ function metadataMetrics(db: Db) {
   return { metrics, filesAdded, results };
 }
 
-export function createMetadataApp({ db, log, dispatcher, internalToken, limits = {}, webhooks }: MetadataAppDeps) {
+export function createMetadataApp({ db, log, dispatcher, internalToken, limits = {}, webhooks, jobEvents }: MetadataAppDeps) {
   const app = createServiceApp(log, { maxBodyBytes: MAX_BODY_BYTES, internalToken });
   const { metrics, filesAdded, results } = metadataMetrics(db);
-  const statusCache = createStatusCache();
+  // Every write to a job drops its cached status: the same moment is when its live stream hears of it.
+  const cache = createStatusCache();
+  const statusCache: typeof cache = {
+    get: cache.get,
+    invalidate(jobId) {
+      cache.invalidate(jobId);
+      jobEvents?.changed(jobId);
+    },
+  };
   mountMetrics(app, metrics);
 
   app.get('/health', (c) => health(c, 'metadata-service', { database: () => db.ping() }));
@@ -108,7 +119,9 @@ export function createMetadataApp({ db, log, dispatcher, internalToken, limits =
       if (!webhooks) throw new AppError(400, 'webhooks_not_configured', 'callback_url needs WEBHOOK_SECRET set on this deployment');
       await resolveWebhookTarget(body.callback_url, webhooks.allowHosts);
     }
-    return c.json(await createJob(db, body), 201);
+    const job = await createJob(db, body);
+    jobEvents?.changed(job.job_id);
+    return c.json(job, 201);
   });
   app.get('/jobs/:id/deliveries', async (c) => c.json(await listDeliveries(db, c.req.param('id'), ownerOf(c))));
   app.get('/jobs', validate('query', JobListQuery), async (c) => c.json(await listJobs(db, c.req.valid('query'), ownerOf(c))));

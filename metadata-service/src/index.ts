@@ -6,11 +6,13 @@ import { createBatchDispatcher } from './dispatch.ts';
 import type { JobLimits } from './files.ts';
 import { createWebhooks, type WebhookOptions } from './webhooks.ts';
 import { backfillStoredObjects } from './stored-objects.ts';
+import { createJobEvents, type Publisher } from './job-events.ts';
 
 export { createMetadataApp, type MetadataAppDeps } from './app.ts';
 export { loadMetadataServiceConfig, metadataServiceEnv, type MetadataServiceConfig } from './config.ts';
 export { type Db, openDb } from './db.ts';
 export { createBatchDispatcher, type BatchDispatcher } from './dispatch.ts';
+export { createJobEvents, jobEventsChannel, type JobEvents } from './job-events.ts';
 export { createToken, ENV_ADMIN_NAME, hashToken, listTokens, revokeToken, setQuota, verifyTokenHash, type Quota } from './tokens.ts';
 
 export interface MetadataServiceOptions {
@@ -48,9 +50,11 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
   const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(options.redisUrl), prefix: options.queuePrefix });
   copyQueue.on('error', (err) => log.error({ err: err.message }, 'copy queue error'));
   const dispatcher = createBatchDispatcher(db, copyQueue, log);
+  // Published with the copy queue's own connection: no second Redis client.
+  const jobEvents = createJobEvents(db, async () => (await copyQueue.client) as unknown as Publisher, options.queuePrefix, log);
   const webhooks = options.webhooks ? createWebhooks(db, options.redisUrl, options.queuePrefix, options.webhooks, log) : undefined;
   try {
-    const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits, webhooks: options.webhooks }), { port: options.port, hostname: options.host });
+    const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits, webhooks: options.webhooks, jobEvents }), { port: options.port, hostname: options.host });
     dispatcher.start(options.sweepIntervalMs ?? 10_000);
     webhooks?.start(options.webhookSweepMs ?? 1000);
     log.info({ url: server.url, database: db.provider }, 'metadata-service listening');
@@ -61,11 +65,13 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
         await server.close();
         await webhooks?.close();
         await dispatcher.close();
+        await jobEvents.close();
         await closeQueue(copyQueue);
         await db.close();
       },
     };
   } catch (err) {
+    await jobEvents.close();
     await webhooks?.close();
     await closeQueue(copyQueue);
     await db.close();
