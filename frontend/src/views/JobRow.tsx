@@ -1,5 +1,5 @@
 import type { JobSummary } from '../api.ts';
-import { byteFraction, etaSeconds, fileFraction, formatBytes, formatDuration, percent, type RateMeter } from '../lib/progress.ts';
+import { byteFraction, etaSeconds, fileFraction, formatBytes, formatDuration, percent, type RateMeter, TERMINAL } from '../lib/progress.ts';
 
 export const STATUS_LABEL: Record<string, string> = {
   queued: 'Queued',
@@ -29,6 +29,7 @@ export function Progress({ label, fraction, text }: { label: string; fraction: n
 export function JobProgress({ job, meter }: { job: JobSummary; meter?: RateMeter }) {
   const rate = meter?.rate() ?? null;
   const eta = etaSeconds(job, rate?.files ?? null);
+  const ended = TERMINAL.has(job.status);
   return (
     <>
       <Progress label="Files" fraction={fileFraction(job)} text={`${(job.processed + job.failed).toLocaleString()} / ${job.listing_complete ? job.total.toLocaleString() : `${job.total.toLocaleString()}+`} · ${percent(fileFraction(job))}`} />
@@ -48,7 +49,11 @@ export function JobProgress({ job, meter }: { job: JobSummary; meter?: RateMeter
         </div>
         <div>
           <dt>Rate</dt>
-          <dd className="num">{rate ? `${rate.files.toFixed(1)} files/s · ${formatBytes(Math.max(0, rate.bytes))}/s` : '—'}</dd>
+          <dd className="num">{rate && !ended ? `${rate.files.toFixed(1)} files/s` : '—'}</dd>
+        </div>
+        <div>
+          <dt>Speed</dt>
+          <dd className="num">{rate && !ended ? `${formatBytes(Math.max(0, Math.round(rate.bytes)))}/s` : '—'}</dd>
         </div>
         <div>
           <dt>ETA</dt>

@@ -1,0 +1,118 @@
+// The web app in a real browser (Debian's Chromium, headless) against the real stack: the Drive
+// emulator with 300 images (one that always fails to download), the services as processes, a local
+// store. Sign in, paste the URL, watch the bar reach 100 % by push, open the job, read the failed
+// file's reason, retry it; at a phone's width too. Screenshots of each view: test-output/browser/.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DriveTree } from '@drive-import/drive-emulator';
+import type { Browser, Page } from 'playwright-core';
+import { startSystem, type System } from '../e2e/support.ts';
+import { buildFrontendIfStale, launchChromium, OUTPUT_DIR } from './support.ts';
+
+const IMAGES = 300;
+const BROKEN_REASON = 'This file has been identified as malware or spam';
+
+describe('the web app in Chromium', () => {
+  let system: System;
+  let browser: Browser;
+  let brokenId: string;
+  let gateway: string;
+  let adminToken: string;
+
+  before(async () => {
+    buildFrontendIfStale();
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    browser = await launchChromium();
+    const tree = new DriveTree({ seed: 13, imageBytes: 1500, rootName: 'Summer 2026' });
+    for (let i = 1; i <= IMAGES; i++) {
+      const id = tree.addImage(tree.rootId, i === 137 ? 'broken-137.png' : `IMG_${String(i).padStart(4, '0')}.png`);
+      if (i === 137) brokenId = id;
+    }
+    system = await startSystem(tree, { THUMBNAILS: 'true', DEMO_FOLDER_URL: `https://drive.google.com/drive/folders/${tree.rootId}` });
+    system.emulator.setFaults({ permanent: { [brokenId]: { status: 403, reason: 'cannotDownloadAbusiveFile', message: BROKEN_REASON, kind: 'media' } } });
+    gateway = system.stack.gatewayUrl;
+    adminToken = system.stack.env.ADMIN_TOKEN!;
+  });
+  after(async () => {
+    await browser?.close();
+    await system?.close();
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+
+  it('imports a folder, shows it live by push, shows the failed file and retries it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    try {
+      await page.goto(gateway);
+      await page.getByLabel('API token').waitFor();
+      await shot(page, '01-sign-in');
+      await page.getByLabel('API token').fill('not-a-token-at-all');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('unknown or revoked token').waitFor();
+      await page.getByLabel('API token').fill(adminToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'New import' }).waitFor();
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === 'drive_import_session');
+      assert.ok(session?.httpOnly, 'an HttpOnly session cookie');
+      assert.equal(session?.sameSite, 'Strict');
+      assert.equal(await page.evaluate(() => document.cookie), '', 'the page script cannot read the token');
+      await page.getByText('● Live').first().waitFor();
+      await shot(page, '02-empty');
+
+      // Inline validation before any request.
+      await page.getByRole('button', { name: 'Import' }).click();
+      await page.getByText('Paste a Drive folder URL or id').waitFor();
+
+      // The demo folder (DEMO_FOLDER_URL) is offered; taking it fills the field.
+      await page.getByRole('button', { name: `use ${system.emulator.folderUrl}` }).click();
+      assert.equal(await page.getByLabel('Google Drive folder URL or id').inputValue(), system.emulator.folderUrl);
+      await page.getByRole('button', { name: 'Import' }).click();
+      const card = page.locator('li.job').first();
+      await card.waitFor();
+      await shot(page, '03-importing');
+      // 100 % (299 stored + 1 failed of 300) reached while the stream is open; pushes counted by the page.
+      await card.getByText('Done with errors').waitFor({ timeout: 180_000 });
+      await card.getByText(`${IMAGES} / ${IMAGES} · 100 %`).waitFor();
+      const pushes = Number(await page.getByTestId('live-state').getAttribute('data-pushes'));
+      assert.ok(pushes >= 2, `updates arrived by push (${pushes} SSE events)`);
+      assert.equal(await page.getByTestId('live-state').textContent(), '● Live', 'the stream stayed up: no polling');
+      await shot(page, '04-jobs');
+
+      await card.getByRole('link').click();
+      await page.getByRole('heading', { name: 'Failed files' }).waitFor();
+      await page.getByRole('cell', { name: 'broken-137.png' }).waitFor();
+      assert.match((await page.locator('td.reason').first().textContent()) ?? '', /malware or spam|cannotDownloadAbusiveFile|403/);
+      await shot(page, '05-job-detail');
+
+      // The file downloads now: retry queues it again, and the job ends without errors.
+      system.emulator.setFaults({});
+      await page.getByRole('button', { name: 'Retry failed' }).click();
+      await page.locator('.badge', { hasText: /^Done$/ }).waitFor({ timeout: 120_000 });
+      await page.getByText('No failed files.').waitFor();
+      await shot(page, '06-job-retried');
+
+      // A phone's width: the same views, nothing wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${gateway}/#/`);
+      await page.locator('li.job').first().waitFor();
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      await shot(page, '07-phone-jobs');
+      await page.locator('li.job a').first().click();
+      await page.getByRole('heading', { name: 'Failed files' }).waitFor();
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      await shot(page, '08-phone-job-detail');
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API token').waitFor();
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
