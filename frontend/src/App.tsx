@@ -2,6 +2,8 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, getSession, type Session, signIn, signOut } from './api.ts';
 import { JobDetail } from './views/JobDetail.tsx';
 import { Imports } from './views/Imports.tsx';
+import { Gallery } from './views/Gallery.tsx';
+import { Usage } from './views/Usage.tsx';
 
 /** `#/` (import and jobs) or `#/jobs/<id>`. A `#signin=<token>` link (npm start's) signs in once. */
 function useRoute(): string {
@@ -48,7 +50,9 @@ export function App() {
       <header className="top">
         <a className="brand" href="#/">drive-import</a>
         <nav aria-label="Main">
-          <a href="#/" aria-current={jobMatch ? undefined : 'page'}>Imports</a>
+          <a href="#/" aria-current={route === '/' ? 'page' : undefined}>Imports</a>
+          <a href="#/gallery" aria-current={route === '/gallery' ? 'page' : undefined}>Gallery</a>
+          <a href="#/usage" aria-current={route === '/usage' ? 'page' : undefined}>Usage</a>
         </nav>
         <span className="who">
           {session.name}
@@ -65,7 +69,7 @@ export function App() {
           </button>
         </span>
       </header>
-      <main>{jobMatch ? <JobDetail id={jobMatch[1]!.toLowerCase()} /> : <Imports session={session} />}</main>
+      <main>{jobMatch ? <JobDetail id={jobMatch[1]!.toLowerCase()} /> : route === '/gallery' ? <Gallery /> : route === '/usage' ? <Usage /> : <Imports session={session} />}</main>
     </>
   );
 }

@@ -1,7 +1,8 @@
 // The web app in a real browser (Debian's Chromium, headless) against the real stack: the Drive
 // emulator with 300 images (one that always fails to download), the services as processes, a local
 // store. Sign in, paste the URL, watch the bar reach 100 % by push, open the job, read the failed
-// file's reason, retry it; at a phone's width too. Screenshots of each view: test-output/browser/.
+// file's reason, retry it, see the usage, browse the gallery (thumbnails decoded), open one, delete
+// two and see the usage follow; at a phone's width too. Screenshots of each view: test-output/browser/.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ describe('the web app in Chromium', () => {
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
 
-  it('imports a folder, shows it live by push, shows the failed file and retries it', async () => {
+  it('imports a folder live by push, retries the failed file, browses and deletes in the gallery, shows usage', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const consoleErrors: string[] = [];
@@ -97,16 +98,66 @@ describe('the web app in Chromium', () => {
       await page.getByText('No failed files.').waitFor();
       await shot(page, '06-job-retried');
 
+      // Usage before: every image stored.
+      const totalImages = async () => Number(((await page.getByTestId('total-images').locator('strong').textContent()) ?? '').replace(/\D/g, ''));
+      await page.getByRole('link', { name: 'Usage' }).click();
+      await page.getByRole('heading', { name: 'Imports per day' }).waitFor();
+      assert.equal(await totalImages(), IMAGES);
+      await page.getByText('job retry').first().waitFor();
+      await shot(page, '07-usage');
+
+      // The gallery: thumbnails render (decoded, not broken), one opens with its metadata.
+      await page.getByRole('link', { name: 'Gallery' }).click();
+      await page.getByText(`· ${IMAGES} images`).waitFor();
+      await page.waitForFunction(() => {
+        const imgs = [...document.querySelectorAll<HTMLImageElement>('.thumb img')];
+        return imgs.length >= 8 && imgs.slice(0, 8).every((i) => i.complete && i.naturalWidth > 0);
+      });
+      const thumbSrc = await page.locator('.thumb img').first().getAttribute('src');
+      assert.match(thumbSrc ?? '', /\/thumbnail$/, 'the WebP thumbnail, not the original');
+      const rendered = await page.locator('.tile').count();
+      assert.ok(rendered < IMAGES, `virtualized: ${rendered} tiles in the DOM for ${IMAGES} images`);
+      await shot(page, '08-gallery');
+      await page.locator('.thumb').first().click();
+      const viewer = page.getByRole('dialog');
+      await viewer.getByText('Drive path').waitFor();
+      await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('dialog img.original')?.naturalWidth ?? 0) > 0);
+      await viewer.getByText('Key').waitFor();
+      await shot(page, '09-viewer');
+      await viewer.getByRole('button', { name: 'Close' }).click();
+
+      // Select two and delete them.
+      page.once('dialog', (d) => void d.accept());
+      const names = await page.locator('.tile figcaption span').evaluateAll((els) => els.slice(0, 2).map((e) => e.textContent));
+      await page.getByRole('checkbox', { name: `Select ${names[0]}` }).check();
+      await page.getByRole('checkbox', { name: `Select ${names[1]}` }).check();
+      await page.getByText('2 selected').waitFor();
+      await page.getByRole('button', { name: 'Delete selected' }).click();
+      await page.getByText('Deleted 2.').waitFor();
+      await page.getByText(`· ${IMAGES - 2} images`).waitFor();
+      assert.equal(await page.getByRole('checkbox', { name: `Select ${names[0]}` }).count(), 0);
+      await page.getByRole('link', { name: 'Usage' }).click();
+      await page.getByRole('heading', { name: 'Imports per day' }).waitFor();
+      assert.equal(await totalImages(), IMAGES - 2, 'the usage figures follow the delete');
+      await page.getByText('image bulk delete').first().waitFor();
+
       // A phone's width: the same views, nothing wider than the screen.
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${gateway}/#/`);
       await page.locator('li.job').first().waitFor();
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
-      await shot(page, '07-phone-jobs');
+      await shot(page, '10-phone-jobs');
       await page.locator('li.job a').first().click();
       await page.getByRole('heading', { name: 'Failed files' }).waitFor();
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
-      await shot(page, '08-phone-job-detail');
+      await shot(page, '11-phone-job-detail');
+      await page.getByRole('link', { name: 'Gallery' }).click();
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img')].slice(0, 4).every((i) => i.complete && i.naturalWidth > 0) && document.querySelectorAll('.thumb img').length >= 4);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      await shot(page, '12-phone-gallery');
+      await page.getByRole('link', { name: 'Usage' }).click();
+      await page.getByRole('heading', { name: 'Imports per day' }).waitFor();
+      await shot(page, '13-phone-usage');
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel('API token').waitFor();
