@@ -212,12 +212,12 @@ async function workerStored(id: string): Promise<number> {
   return line ? Number(line.trim().split(/\s+/).at(-1)) : 0;
 }
 
-/** The copy batches Redis keeps (BullMQ's completed set): which worker (processedBy) posted how many files. */
+/** The copy batches Redis keeps (BullMQ's completed set): which worker (processedBy, stored as `pb`) posted how many files. */
 async function completedBatches(): Promise<Array<{ worker: string; jobId: string; files: number }>> {
   const [redis] = await containers('redis');
   const out = await podman(
     'exec', redis!, 'sh', '-c',
-    'redis-cli --no-auth-warning ZRANGE drive-import:copy:completed 0 -1 | while read -r id; do redis-cli --no-auth-warning --raw HMGET "drive-import:copy:$id" processedBy data returnvalue | tr "\\n" "\\t"; echo; done',
+    'redis-cli --no-auth-warning ZRANGE drive-import:copy:completed 0 -1 | while read -r id; do redis-cli --no-auth-warning --raw HMGET "drive-import:copy:$id" pb data returnvalue | tr "\\n" "\\t"; echo; done',
   );
   return out
     .split('\n')
