@@ -66,6 +66,10 @@ async function main() {
   // The services run compiled (plain node, no TypeScript compile at each start): bundled here, in well under a second.
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--services-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (built.status !== 0) throw new Error('npm run build failed (its errors are above)');
+  // The web app: built only when frontend/dist is missing or older than its sources.
+  const page = spawnSync(process.execPath, ['frontend/scripts/build-if-stale.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (page.status !== 0) throw new Error('the web app did not build (its errors are above)');
+  if (demoFolderUrl) env.DEMO_FOLDER_URL ||= demoFolderUrl; // the page offers it in its import form
 
   // A service that dies is started again (the others keep running and the import goes on); one that
   // keeps dying is a fault to fix, not to hide: then everything stops, saying which and why.
@@ -96,7 +100,7 @@ async function main() {
   console.log(
     adminFromEnv
       ? `\nOpen ${gateway}/ and sign in with your ADMIN_TOKEN.\n`
-      : `\nOpen ${gateway}/ and sign in with the local admin token (kept in .data/admin-token):\n\n  ${env.ADMIN_TOKEN}\n`,
+      : `\nOpen this link to sign the local admin in (its token is kept in .data/admin-token):\n\n  ${gateway}/#signin=${encodeURIComponent(env.ADMIN_TOKEN)}\n`,
   );
   const authorization = `Bearer ${env.ADMIN_TOKEN}`;
   if (demoFolderUrl) await runDemo(gateway, demoFolderUrl, authorization);

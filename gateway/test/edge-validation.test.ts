@@ -2,6 +2,8 @@
 // error shape. The upstream URLs point at a closed port, so anything that leaked through would show
 // as a 503 instead.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ADMIN_TOKEN, as, closedGateway } from './support.ts';
 
@@ -87,12 +89,17 @@ test('responses carry a request id and secure headers', async () => {
 });
 
 test('the web page is served at /', async () => {
+  // The built app (frontend/dist), built here when missing or stale.
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../frontend/scripts/build-if-stale.mjs', import.meta.url))], { stdio: 'ignore' });
   const app = await gateway();
   const page = await app.request('/');
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-  assert.match(await page.text(), /drive-import/);
-  const script = await app.request('/app.js');
+  const html = await page.text();
+  assert.match(html, /drive-import/);
+  const src = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+  assert.ok(src, 'the page loads its script');
+  const script = await app.request(src);
   assert.equal(script.status, 200);
-  assert.match(await script.text(), /api\/import\/status/);
+  assert.match(await script.text(), /api\/import\/events/);
 });

@@ -13,6 +13,9 @@ import { startSystem, type System } from '../e2e/support.ts';
 import { buildFrontendIfStale, launchChromium, OUTPUT_DIR } from './support.ts';
 
 const IMAGES = 300;
+// Browser-side checks as expressions (they run in the page; the tests' TypeScript has no DOM types).
+const decoded = (n: number) => `(() => { const imgs = [...document.querySelectorAll('.thumb img')]; return imgs.length >= ${n} && imgs.slice(0, ${n}).every((i) => i.complete && i.naturalWidth > 0); })()`;
+const FITS_PHONE = 'document.documentElement.scrollWidth <= 390';
 const BROKEN_REASON = 'This file has been identified as malware or spam';
 
 describe('the web app in Chromium', () => {
@@ -62,7 +65,7 @@ describe('the web app in Chromium', () => {
       const session = cookies.find((c) => c.name === 'drive_import_session');
       assert.ok(session?.httpOnly, 'an HttpOnly session cookie');
       assert.equal(session?.sameSite, 'Strict');
-      assert.equal(await page.evaluate(() => document.cookie), '', 'the page script cannot read the token');
+      assert.equal(await page.evaluate('document.cookie'), '', 'the page script cannot read the token');
       await page.getByText('● Live').first().waitFor();
       await shot(page, '02-empty');
 
@@ -109,10 +112,7 @@ describe('the web app in Chromium', () => {
       // The gallery: thumbnails render (decoded, not broken), one opens with its metadata.
       await page.getByRole('link', { name: 'Gallery' }).click();
       await page.getByText(`· ${IMAGES} images`).waitFor();
-      await page.waitForFunction(() => {
-        const imgs = [...document.querySelectorAll<HTMLImageElement>('.thumb img')];
-        return imgs.length >= 8 && imgs.slice(0, 8).every((i) => i.complete && i.naturalWidth > 0);
-      });
+      await page.waitForFunction(decoded(8));
       const thumbSrc = await page.locator('.thumb img').first().getAttribute('src');
       assert.match(thumbSrc ?? '', /\/thumbnail$/, 'the WebP thumbnail, not the original');
       const rendered = await page.locator('.tile').count();
@@ -121,7 +121,7 @@ describe('the web app in Chromium', () => {
       await page.locator('.thumb').first().click();
       const viewer = page.getByRole('dialog');
       await viewer.getByText('Drive path').waitFor();
-      await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('dialog img.original')?.naturalWidth ?? 0) > 0);
+      await page.waitForFunction("(document.querySelector('dialog img.original')?.naturalWidth ?? 0) > 0");
       await viewer.getByText('Key').waitFor();
       await shot(page, '09-viewer');
       await viewer.getByRole('button', { name: 'Close' }).click();
@@ -145,15 +145,15 @@ describe('the web app in Chromium', () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${gateway}/#/`);
       await page.locator('li.job').first().waitFor();
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      assert.ok(await page.evaluate(FITS_PHONE), 'no horizontal scroll at 390 px');
       await shot(page, '10-phone-jobs');
       await page.locator('li.job a').first().click();
       await page.getByRole('heading', { name: 'Failed files' }).waitFor();
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      assert.ok(await page.evaluate(FITS_PHONE), 'no horizontal scroll at 390 px');
       await shot(page, '11-phone-job-detail');
       await page.getByRole('link', { name: 'Gallery' }).click();
-      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img')].slice(0, 4).every((i) => i.complete && i.naturalWidth > 0) && document.querySelectorAll('.thumb img').length >= 4);
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at 390 px');
+      await page.waitForFunction(decoded(4));
+      assert.ok(await page.evaluate(FITS_PHONE), 'no horizontal scroll at 390 px');
       await shot(page, '12-phone-gallery');
       await page.getByRole('link', { name: 'Usage' }).click();
       await page.getByRole('heading', { name: 'Imports per day' }).waitFor();

@@ -39,9 +39,9 @@ test('npm start imports the demo folder and exits cleanly with --once', async ()
     assert.ok(finished, `no completion line in:\n${output.slice(-3000)}`);
     assert.ok((finished.total ?? 0) >= 200, 'the demo folder has a few hundred images');
     assert.equal(finished.processed, finished.total);
-    // It printed the local admin token (kept in .data/admin-token) for the person, in no log line.
+    // It printed a link that signs the local admin in (the token kept in .data/admin-token) for the person, in no log line.
     const adminToken = readFileSync(new URL('../../.data/admin-token', import.meta.url), 'utf8').trim();
-    assert.match(output, new RegExp(`sign in with the local admin token[^\\n]*\\n\\n  ${adminToken}\\n`));
+    assert.match(output, new RegExp(`sign the local admin in[^\\n]*\\n\\n  http://127\\.0\\.0\\.1:\\d+/#signin=${encodeURIComponent(adminToken)}\\n`));
     assert.ok(output.split('\n').filter((l) => l.startsWith('{')).every((l) => !l.includes(adminToken)), 'the token is in no JSON log line');
     const objects = await localObjects(join(dir.path, 'objects'));
     assert.equal(objects.size, finished.total);
