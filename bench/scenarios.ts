@@ -322,48 +322,59 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
 }
 
 /** S2: 150 ms Drive latency, an emulator quota of 200 req/s (429 above it), our pacer set to 200/s. */
+/**
+ * S2: Drive answering in 150 ms (then 50 ms and 300 ms) under a 200 req/s quota, with the default
+ * settings: the worker must find how many files to keep in flight (Little's law: 150 ms x 200/s = 30,
+ * 300 ms x 200/s = 60) by itself, and stay under the quota.
+ */
 export async function quotaBound(ctx: Ctx): Promise<ScenarioResult> {
   const quota = 200;
-  // 150 ms x 200/s = 30 requests in flight at the quota; 64 leaves room for the S3 leg too.
-  const concurrency = 64;
-  const spec: EmulatorSpec = { ...s1Tree(ctx), latencyMs: 150, quotaPerSecond: quota };
-  const r = newResult('S2', `S2 quota-bound: 150 ms Drive latency, emulator quota ${quota} req/s`);
-  ctx.log(`S2: emulator with ${spec.files} images, 150 ms latency, quota ${quota}/s`);
-  const emulator = await startEmulator(spec);
-  let pipe: Pipeline | null = null;
-  try {
-    pipe = await startPipeline({
-      redisUrl: ctx.redisUrl,
-      dir: ctx.dir,
-      emulatorUrl: emulator.url,
-      s3: ctx.s3,
-      bucket: uniqueName('s2'),
-      requestsPerSecond: quota,
-      extraEnv: { WORKER_CONCURRENCY: String(concurrency) },
-      logs: ctx.logs,
-    });
-    const before = await emulator.stats();
-    const run = await runImport(ctx, pipe, emulator, 120_000 + 600_000 * ctx.scale, 'S2');
-    const after = await emulator.stats();
-    const requests = after.requests - before.requests;
-    const limited = after.rateLimited - before.rateLimited;
-    const sustained = sustainedRate(run.followed.samples, spec.files);
-    const share = requests ? limited / requests : null;
-    r.rows.push(importRow('S2 pipeline, POST -> completed', run, `sustained ${fmt(sustained)} files/s (10%-90%), ${requests} Drive requests, ${limited} answered 429, peak ${after.maxPerSecond} req in 1 s`));
-    r.series.push({ label: 'S2 quota-bound', points: rateSeries(run.followed.samples) });
-    r.checks.push(completeCheck(run, spec.files));
-    r.checks.push(check('sustained files/s (10% -> 90% of files)', `>= ${0.9 * quota}`, fmt(sustained), sustained !== null && sustained >= 0.9 * quota));
-    r.checks.push(check('429 answers', '< 1 % of requests', `${limited} of ${requests} = ${fmt(share === null ? null : share * 100, 2)} %`, share !== null && share < 0.01));
-    r.notes.push(`WORKER_CONCURRENCY=${concurrency} for S2: at 150 ms a worker of 16 could not reach ${quota}/s (16 / 0.15 s = 107/s), so the pacer, not latency, is what is measured`);
-    if (requests === 0) r.notes.push('the emulator reported no request counts: the 429 share could not be measured');
-    r.figures = { seconds: run.seconds, sustained_fps: sustained, drive_requests: requests, rate_limited: limited, peak_requests_in_1s: after.maxPerSecond, emulator_stats: after.raw };
-  } catch (err) {
-    r.error = String(err instanceof Error ? err.message : err);
-  } finally {
-    await pipe?.stop();
-    await emulator.stop();
+  const r = newResult('S2', `S2 quota-bound: Drive latency 150 ms (and 50 ms, 300 ms), emulator quota ${quota} req/s, default settings`);
+  const figures: Record<string, unknown> = {};
+  for (const latencyMs of [150, 50, 300]) {
+    const spec: EmulatorSpec = { ...s1Tree(ctx), latencyMs, quotaPerSecond: quota };
+    ctx.log(`S2: emulator with ${spec.files} images, ${latencyMs} ms latency, quota ${quota}/s`);
+    const emulator = await startEmulator(spec);
+    let pipe: Pipeline | null = null;
+    try {
+      pipe = await startPipeline({ redisUrl: ctx.redisUrl, dir: ctx.dir, emulatorUrl: emulator.url, s3: ctx.s3, bucket: uniqueName('s2'), requestsPerSecond: quota, logs: ctx.logs });
+      const before = await emulator.stats();
+      const run = await runImport(ctx, pipe, emulator, 120_000 + 600_000 * ctx.scale, `S2 ${latencyMs} ms`);
+      const after = await emulator.stats();
+      const limits = await workerGauge(pipe, '_concurrency_limit');
+      const requests = after.requests - before.requests;
+      const limited = after.rateLimited - before.rateLimited;
+      const sustained = sustainedRate(run.followed.samples, spec.files);
+      const share = requests ? limited / requests : null;
+      r.rows.push(importRow(`S2 ${latencyMs} ms, POST -> completed`, run, `sustained ${fmt(sustained)} files/s (10%-90%), ${requests} Drive requests, ${limited} answered 429, peak ${after.maxPerSecond} req in 1 s, files in flight at the end ${limits.join('/')}`));
+      r.series.push({ label: `S2 ${latencyMs} ms`, points: rateSeries(run.followed.samples) });
+      r.checks.push(completeCheck(run, spec.files));
+      r.checks.push(check(`${latencyMs} ms: sustained files/s (10% -> 90% of files)`, `>= ${0.9 * quota}`, fmt(sustained), sustained !== null && sustained >= 0.9 * quota));
+      r.checks.push(check(`${latencyMs} ms: 429 answers`, '< 1 % of requests', `${limited} of ${requests} = ${fmt(share === null ? null : share * 100, 2)} %`, share !== null && share < 0.01));
+      r.notes.push(`S2 ${latencyMs} ms ${cpuText(run.cpuMsPerFile)}; ${stageText(run.stageMsPerFile)}`);
+      if (requests === 0) r.notes.push('the emulator reported no request counts: the 429 share could not be measured');
+      figures[`${latencyMs}ms`] = { seconds: run.seconds, sustained_fps: sustained, drive_requests: requests, rate_limited: limited, peak_requests_in_1s: after.maxPerSecond, concurrency_limit: limits, cpu_ms_per_file: run.cpuMsPerFile, stage_ms_per_file: run.stageMsPerFile, emulator_stats: after.raw };
+      // The headline figures (150 ms) where earlier runs kept them.
+      if (latencyMs === 150) Object.assign(figures, { seconds: run.seconds, sustained_fps: sustained, drive_requests: requests, rate_limited: limited });
+    } catch (err) {
+      r.error = `${r.error ? `${r.error}; ` : ''}${latencyMs} ms: ${String(err instanceof Error ? err.message : err)}`;
+    } finally {
+      await pipe?.stop();
+      await emulator.stop();
+    }
   }
+  r.figures = figures;
   return r;
+}
+
+/** A gauge's value on each worker of a pipeline (by metric-name suffix). */
+async function workerGauge(pipe: Pipeline, suffix: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const p of pipe.stack.processes.filter((x) => x.name === 'worker')) {
+    const text = await scrapeMetrics(p.url, pipe.stack.internalHeaders);
+    for (const m of text ? metricValues(text, suffix) : []) out.push(m.value);
+  }
+  return out;
 }
 
 /** S3: 32 files x 50 MB, 4 at a time: the worker must stream, not buffer. */

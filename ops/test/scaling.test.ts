@@ -101,9 +101,9 @@ test('5,000 files: 1 worker, then 3, one SIGTERMed mid-batch: every file once, e
     },
   });
   try {
-    // Compose's values reached the processes (e.g. its 90 s shutdown grace, 16 files at once).
+    // Compose's values reached the processes (e.g. its 90 s shutdown grace, at most 128 files at once).
     assert.equal(stack.env.WORKER_SHUTDOWN_GRACE_MS, '90000');
-    assert.equal(stack.env.WORKER_CONCURRENCY, '16');
+    assert.equal(stack.env.WORKER_CONCURRENCY, '128');
     const first = stack.processes.find((p) => p.name === 'worker')!;
     const gateway = stack.gatewayUrl;
 

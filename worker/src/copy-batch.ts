@@ -5,9 +5,9 @@
  * the saved results and copies nothing again.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { LimitFunction } from 'p-limit';
 import { CopyBatch, CopyBatchRef, isUnavailable, JobSummary, type CopyFile, type FileResult, type Logger, type ServiceClient } from '@drive-import/common';
 import type { StorageDriver, StorageProvider } from '@drive-import/storage';
+import type { AdaptiveLimit } from './adaptive-limit.ts';
 import { copyFile, type CopyDeps } from './copy-file.ts';
 import type { JobEnded } from './job-watch.ts';
 import { wantsExifCamera, withCameraTap } from './photo-metadata.ts';
@@ -19,7 +19,7 @@ export type CopyJobData = CopyBatchRef & { results?: FileResult[] };
 export interface BatchDeps extends CopyDeps {
   stores: Map<StorageProvider, StorageDriver>;
   /** Process-wide: every batch this process runs shares it. */
-  limit: LimitFunction;
+  limit: AdaptiveLimit;
   metadata: ServiceClient;
   log: Logger;
   /** Aborted when the process must stop: in-flight batches are put back on the queue. */
@@ -105,7 +105,7 @@ async function copyAll(deps: BatchDeps, batch: CopyBatch, redelivered: boolean, 
   }
   const results = await Promise.all(
     batch.files.map((file) =>
-      deps.limit(async (): Promise<FileResult | null> => {
+      deps.limit.run(memoryWeight(file), async (): Promise<FileResult | null> => {
         deps.shutdown.throwIfAborted();
         // Cancelled meanwhile: take no new file (its row stays pending; what was copied is reported).
         if (await deps.jobEnded?.(batch.job_id)) return null;
@@ -141,3 +141,7 @@ async function alreadyStored(store: StorageDriver, file: CopyFile, thumbnails: T
   const thumb = thumbKey ? await store.head(thumbKey).catch(() => null) : null;
   return { drive_id: file.drive_id, status: 'stored', bytes: info.size, md5: info.md5, etag: info.etag, error: null, attempts: 0, thumbnail_key: thumb ? thumbKey : null };
 }
+
+/** What a file may hold in memory while in flight: its size, up to a multipart upload's parts in the air. */
+const MAX_FILE_WEIGHT = 16 * 1024 * 1024;
+const memoryWeight = (file: CopyFile) => Math.min(file.size ?? MAX_FILE_WEIGHT, MAX_FILE_WEIGHT);

@@ -21,6 +21,8 @@ export interface CopyDeps {
    * past its maxAttempts, in ms: an outage of the store is not the file's fault (default 5 min).
    */
   storeOutageMs?: number;
+  /** Told each stored file's time in flight, pacing excluded (ms): the adaptive limit learns from it. */
+  observeFileTime?: (ms: number, pacedMs: number) => void;
   /** Make a WebP thumbnail of each stored file from the bytes as they stream by; null/absent: none. */
   thumbnails?: ThumbnailOptions | null;
 }
@@ -80,6 +82,7 @@ export async function copyFile(
       bodyEnd ||= putAt;
       stages.driveBody.inc((bodyEnd - headersAt) / 1000);
       stages.storeFinish.inc((putAt - bodyEnd) / 1000);
+      deps.observeFileTime?.(putAt - paced, paced - asked);
       const thumbnailKey = tap && thumbs ? await storeThumbnail(store, tap, file.storage_key, thumbs, attemptSignal) : null;
       if (tap) deps.metrics.thumbnails.inc({ made: thumbnailKey ? 'yes' : 'no' });
       deps.metrics.files.inc({ status: 'stored' });

@@ -1,10 +1,10 @@
 /** Run a worker in-process (tests, scripts/start.ts, benchmarks): `startWorker(config) -> {url, close}`. */
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import pLimit from 'p-limit';
 import { configuredDestinations, createLogger, QUEUES, redisConnection, serveApp, ServiceClient, type Logger } from '@drive-import/common';
 import { createDrivePacer, createMediaDownloader } from '@drive-import/drive';
 import { createStorageDriver, normalizeKeyPrefix, type StorageDriver, type StorageProvider } from '@drive-import/storage';
+import { createAdaptiveLimit } from './adaptive-limit.ts';
 import { createJobWatch } from './job-watch.ts';
 import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
@@ -46,6 +46,13 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // Every file in flight listens on it (through its per-try signal): far more than Node's default 10.
   setMaxListeners(0, shutdown.signal);
 
+  const limit = createAdaptiveLimit({
+    min: config.WORKER_MIN_CONCURRENCY,
+    max: config.WORKER_CONCURRENCY,
+    memoryBudgetBytes: config.WORKER_MEMORY_BUDGET_MB * 1024 * 1024,
+    onChange: (n) => metrics.concurrency.set(n),
+  });
+  metrics.concurrency.set(limit.limit);
   const processor = createBatchProcessor({
     media,
     pacer,
@@ -56,7 +63,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     // Used for the batches whose job asked for thumbnails (CopyBatch.thumbnails).
     thumbnails: { maxBytes: config.THUMBNAIL_MAX_BYTES, keyPrefix: normalizeKeyPrefix(config.STORAGE_KEY_PREFIX) },
     stores,
-    limit: pLimit(config.WORKER_CONCURRENCY),
+    limit,
+    observeFileTime: (ms, pacedMs) => limit.observe(ms, pacedMs),
     metadata,
     log,
     shutdown: shutdown.signal,
@@ -84,7 +92,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   });
   const server = await serveApp(app, { port: options.port ?? config.WORKER_PORT, hostname: config.WORKER_HOST });
   await worker.waitUntilReady();
-  log.info({ url: server.url, worker_id: metrics.workerId, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  log.info({ url: server.url, worker_id: metrics.workerId, queue: QUEUES.copy, prefix: config.QUEUE_PREFIX, concurrency: { min: config.WORKER_MIN_CONCURRENCY, max: config.WORKER_CONCURRENCY } }, 'worker started');
 
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 let started = 0;
 /** `<hostname>-<pid>` (a pod's hostname is its name), `-2`, `-3`... for more workers in one process. */
@@ -77,7 +77,12 @@ export function createWorkerMetrics(workerId: string = newWorkerId()) {
     storeFinish: stageSeconds.labels('store_finish'),
     results: stageSeconds.labels('results'),
   };
-  return { workerId, registry, files, bytes, copySeconds, stages, driveRequests, driveErrors, rateLimited, retries, batches, thumbnails };
+  const concurrency = new Gauge({
+    name: 'drive_import_worker_concurrency_limit',
+    help: 'Files this worker lets be in flight at once now (adapted between WORKER_MIN_CONCURRENCY and WORKER_CONCURRENCY)',
+    registers: [registry],
+  });
+  return { workerId, registry, files, bytes, copySeconds, stages, concurrency, driveRequests, driveErrors, rateLimited, retries, batches, thumbnails };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -127,7 +127,12 @@ export const batchEnv = {
 };
 
 export const workerEnv = {
-  WORKER_CONCURRENCY: positiveInt(16, 1000),
+  /** The most files one worker copies at once; the number in flight adapts below it (worker/src/adaptive-limit.ts). */
+  WORKER_CONCURRENCY: positiveInt(128, 1000),
+  /** Where the adaptive number of files in flight starts, and the least it goes to. */
+  WORKER_MIN_CONCURRENCY: positiveInt(16, 1000),
+  /** What the files in flight of one worker may buffer together (each counts min(size, 16 MB)), MB. */
+  WORKER_MEMORY_BUDGET_MB: positiveInt(128, 64 * 1024),
   FILE_MAX_ATTEMPTS: positiveInt(5, 50),
 };
 

@@ -2,9 +2,10 @@
  * Drive pacing shared by every worker and import-service replica, through Redis.
  *
  * GCRA ("generic cell rate algorithm"): one key holds the theoretical arrival time (TAT) of the next
- * request. Each acquire reserves the next free slot in ONE Lua call and sleeps until it. Slots are
- * spaced 1/R s apart, so there is no burst of 2R at window edges; a small burst allowance lets an
- * idle system start at once. backoff(ms) pushes the TAT past now + ms, so every replica pauses.
+ * request. One Lua call reserves the next free slots (one, or at high rates up to 50 ms of them,
+ * handed out locally) and each caller sleeps until its own. Slots are spaced 1/R s apart, so no
+ * window ever holds more than R (Drive's quota windows answer 429 past it, and a 429 pauses
+ * everyone). backoff(ms) pushes the TAT past now + ms, so every replica pauses.
  * Clocks come from Redis TIME, so replicas with skewed clocks still agree.
  */
 import { Redis } from 'ioredis';
@@ -16,7 +17,10 @@ export interface DrivePacerOptions {
   prefix: string;
   /** DRIVE_MAX_REQUESTS_PER_SECOND, in total across all replicas. */
   maxPerSecond: number;
-  /** Requests allowed at once after an idle spell (default R/20, at least 1). */
+  /**
+   * Requests allowed at once after an idle spell (default 1: none). Drive and the emulator count
+   * requests per window, so a burst on top of the full rate is answered 429, and a 429 pauses everyone.
+   */
   burst?: number;
   /** Reserve slots at most this far ahead; beyond it, wait and ask again (default 500 ms; bounds what slips out after a backoff). */
   horizonMs?: number;
@@ -76,8 +80,10 @@ type PacerRedis = Redis & {
 
 export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
   if (!(options.maxPerSecond > 0)) throw new Error('maxPerSecond must be > 0');
-  const interval = 1000 / options.maxPerSecond;
-  const burst = Math.max(1, options.burst ?? Math.floor(options.maxPerSecond / 20));
+  // A slot may be used up to LATE_MS after its time, so a 1 s window can see the sends of 1 s + LATE_MS
+  // of slots: spacing them for that keeps every window at or under maxPerSecond (at 200/s: 190/s).
+  const interval = (1000 + LATE_MS) / options.maxPerSecond;
+  const burst = Math.max(1, options.burst ?? 1);
   const tau = (burst - 1) * interval;
   const horizon = options.horizonMs ?? 500;
   const key = `${options.prefix}:drive-pacer:tat`;
@@ -91,43 +97,67 @@ export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
   /** Reserved slots not yet used, as performance.now() times, soonest first; each is used by one request. */
   let reserved: number[] = [];
   let reserving: Promise<void> | null = null;
+  /** Callers waiting for a slot they have not got yet: a round trip reserves no more than they need. */
+  let hungry = 0;
 
-  /** One round trip: slotsPerCall more slots, or (when the horizon is full) a wait before asking again. */
-  async function reserve(signal?: AbortSignal): Promise<void> {
+  /** One round trip: slots for those waiting (up to slotsPerCall), or (horizon full) a wait before asking again. */
+  async function reserve(): Promise<void> {
+    const n = Math.max(1, Math.min(slotsPerCall, hungry - reserved.length));
     const asked = performance.now();
-    const wait = await redis.drivePacerAcquire(key, interval, tau, horizon, slotsPerCall);
+    const wait = await redis.drivePacerAcquire(key, interval, tau, horizon, n);
     if (wait >= 0) {
-      for (let i = 0; i < slotsPerCall; i++) reserved.push(asked + wait + i * interval);
+      for (let i = 0; i < n; i++) reserved.push(asked + wait + i * interval);
       return;
     }
     // Too far ahead to reserve (a long pause or a big queue): come back later, with jitter so
     // replicas do not all ask at the same instant.
-    await sleep(-wait + Math.random() * Math.min(50, -wait), signal);
+    await sleep(-wait + Math.random() * Math.min(50, -wait));
+  }
+
+  /** The shared round trip, left early (with the caller's own abort reason) when the caller's signal aborts. */
+  function awaitReserve(signal?: AbortSignal): Promise<void> {
+    reserving ??= reserve().finally(() => {
+      reserving = null;
+    });
+    if (!signal) return reserving;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      reserving!.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   return {
     async acquire(signal) {
       let stale = 0;
-      for (;;) {
-        signal?.throwIfAborted();
-        const at = reserved.shift();
-        if (at === undefined) {
-          // Callers arriving while a round trip is out wait for it rather than sending their own.
-          reserving ??= reserve(signal).finally(() => {
-            reserving = null;
-          });
-          await reserving;
-          continue;
+      hungry++;
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const at = reserved.shift();
+          if (at === undefined) {
+            // Callers arriving while a round trip is out wait for it rather than sending their own.
+            await awaitReserve(signal);
+            continue;
+          }
+          // Sending at a slot's time, not later, is what keeps the rate: a slot nobody took in time is
+          // given up (sent now it would add to a burst Drive counts against us), and so is one this
+          // caller woke up far too late for (once: a stalled event loop must not starve it).
+          if (performance.now() - at > LATE_MS) continue;
+          const wait = at - performance.now();
+          if (wait > 0) {
+            hungry--;
+            try {
+              await sleep(wait, signal);
+            } finally {
+              hungry++;
+            }
+            if (performance.now() - at > LATE_MS && stale++ === 0) continue;
+          }
+          return;
         }
-        // A stalled event loop would send several old slots at once (a burst Drive counts against
-        // us): a slot far in the past is given up, and one woken far too late is too (once).
-        if (performance.now() - at > LATE_MS && stale++ === 0) continue;
-        const wait = at - performance.now();
-        if (wait > 0) {
-          await sleep(wait, signal);
-          if (performance.now() - at > LATE_MS && stale++ === 0) continue;
-        }
-        return;
+      } finally {
+        hungry--;
       }
     },
     async backoff(ms) {

@@ -46,8 +46,8 @@ test('two pacers on one prefix share one rate: total grants per second stay at a
   try {
     const grants = await hammer([a, b], 10, 2500);
     const peak = maxInWindow(grants, 1000);
-    // At most R per second plus the small start burst (R/20), with a little slack for timers.
-    assert.ok(peak <= R * 1.15, `peak ${peak} grants in 1 s, limit ${R}`);
+    // At most R in any second (a quota window answers 429 past it), one or two of slack for timers.
+    assert.ok(peak <= R + 2, `peak ${peak} grants in 1 s, limit ${R}`);
     // And the limit is used, not starved: 2.5 s at R/s is ~100 grants.
     assert.ok(grants.length >= R * 2, `only ${grants.length} grants in 2.5 s`);
     // No edge burst: no 100 ms window holds much more than a tenth of R.
@@ -66,7 +66,7 @@ test('at a high rate slots come several per Redis call, and the rate still holds
   try {
     const grants = await hammer([a, b], 16, 2000);
     const peak = maxInWindow(grants, 1000);
-    assert.ok(peak <= R * 1.1, `peak ${peak} grants in 1 s, limit ${R}`);
+    assert.ok(peak <= R * 1.02, `peak ${peak} grants in 1 s, limit ${R}`);
     assert.ok(grants.length >= R * 1.5, `only ${grants.length} grants in 2 s at ${R}/s: the batching starves callers`);
   } finally {
     await Promise.all([a.close(), b.close()]);
