@@ -54,7 +54,7 @@ ARG SERVICE
 # /runtime: what the image ships, laid out as in the repository. The service's bundle and
 # package.json (type: module), the npm packages the bundle needs (ops/images/runtime-deps.mjs: no
 # dev dependencies, no other service's packages, no workspace sources, no tests), plus the files
-# it reads: the web app (gateway), the SQL migrations (metadata-service).
+# it reads: the built web app, frontend/dist (gateway), the SQL migrations (metadata-service).
 RUN case "$SERVICE" in \
       gateway|import-service|metadata-service|storage-service|worker) dir="$SERVICE" ;; \
       drive-emulator) dir=tools/drive-emulator ;; \
@@ -64,7 +64,7 @@ RUN case "$SERVICE" in \
  && mkdir -p "/runtime/$dir" && cp -a "$dir/dist" "$dir/package.json" "/runtime/$dir/" && cp package.json /runtime/ \
  && if [ "$dir" != "$SERVICE" ]; then ln -s "$dir" "/runtime/$SERVICE"; fi \
  && case "$SERVICE" in \
-      gateway) cp -a frontend /runtime/ && rm -rf /runtime/frontend/node_modules /runtime/frontend/src ;; \
+      gateway) mkdir -p /runtime/frontend && cp -a frontend/dist /runtime/frontend/ ;; \
       metadata-service) for p in sqlite sqlserver; do mkdir -p "/runtime/prisma/$p" && cp -a "prisma/$p/migrations" "/runtime/prisma/$p/"; done ;; \
     esac
 

@@ -121,7 +121,7 @@ describe('Dockerfile', () => {
     assert.ok(user && !['root', '0'].includes(user), `USER ${user}`);
     assert.ok(runtime.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)));
     const assemble = build.find((i) => i.op === 'RUN' && i.args.startsWith('case "$SERVICE"'))!.args;
-    assert.match(assemble, /gateway\) cp -a frontend \/runtime\//);
+    assert.match(assemble, /gateway\) mkdir -p \/runtime\/frontend && cp -a frontend\/dist \/runtime\/frontend\//);
     assert.match(assemble, /metadata-service\) for p in sqlite sqlserver; .*cp -a "prisma\/\$p\/migrations"/);
   });
 

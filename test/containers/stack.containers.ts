@@ -323,6 +323,11 @@ describe('the stack in containers (podman)', { skip: missing.length ? `missing: 
     await compose('up', '-d', '--no-build');
     await until('the gateway to answer /health', 5 * 60_000, gatewayHealthy);
     report.stack_up_seconds = Math.round((Date.now() - started) / 1000);
+    // The web app, built into the gateway's image.
+    const page = await fetch(`http://127.0.0.1:${gatewayPort}/`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<script[^>]+src="[^"]+\.js"/, 'the page loads its bundle');
     const tree = await emulatorTree();
     assert.equal(tree.expectedImages, DEMO_FILES, JSON.stringify(tree));
     demoJob = await startImport(tree.rootId);
