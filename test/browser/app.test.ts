@@ -86,6 +86,7 @@ describe('the web app in Chromium', () => {
       const pushes = Number(await page.getByTestId('live-state').getAttribute('data-pushes'));
       assert.ok(pushes >= 2, `updates arrived by push (${pushes} SSE events)`);
       assert.equal(await page.getByTestId('live-state').textContent(), '● Live', 'the stream stayed up: no polling');
+      await page.waitForTimeout(400); // for the picture only: the bar's width transition ends
       await shot(page, '04-jobs');
 
       await card.getByRole('link').click();
