@@ -119,8 +119,8 @@ export function driveFaults(size: Size): ChaosCase {
       return base;
     },
     driveProxy: true,
-    // No per-read stall timeout exists in the worker: the try's timeout is what ends a stalled body.
-    env: { FILE_ATTEMPT_TIMEOUT_MS: '8000', DRIVE_MAX_REQUESTS_PER_SECOND: size === 'full' ? '300' : '60' },
+    // A stalled body is ended by the read timeout (no byte for 3 s), long before the try's own 5 minutes.
+    env: { DRIVE_READ_TIMEOUT_MS: '3000', DRIVE_MAX_REQUESTS_PER_SECOND: size === 'full' ? '300' : '60' },
     inject: async (ctx) => {
       ctx.driveProxy!.stall({ count: stalls, match: (_m, url) => url.includes('alt=media') });
       await ctx.until('copying', (s) => s.processed > 0);
