@@ -87,13 +87,20 @@ function pipelineCpuMs(pipe: Pipeline): Record<string, number> {
   return out;
 }
 
+/** Each worker's /metrics text (those that answered). */
+async function workerMetricsTexts(pipe: Pipeline): Promise<string[]> {
+  const texts: string[] = [];
+  for (const p of pipe.stack.processes.filter((x) => x.name === 'worker')) {
+    const text = await scrapeMetrics(p.url, pipe.stack.internalHeaders);
+    if (text) texts.push(text);
+  }
+  return texts;
+}
+
 /** The stage sums of every worker of a pipeline, added up. */
 async function pipelineStages(pipe: Pipeline): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const p of pipe.stack.processes.filter((x) => x.name === 'worker')) {
-    const text = await scrapeMetrics(p.url, pipe.stack.internalHeaders);
-    for (const [stage, v] of Object.entries(text ? stageSums(text) : {})) out[stage] = (out[stage] ?? 0) + v;
-  }
+  for (const text of await workerMetricsTexts(pipe)) for (const [stage, v] of Object.entries(stageSums(text))) out[stage] = (out[stage] ?? 0) + v;
   return out;
 }
 
@@ -370,10 +377,7 @@ export async function quotaBound(ctx: Ctx): Promise<ScenarioResult> {
 /** A gauge's value on each worker of a pipeline (by metric-name suffix). */
 async function workerGauge(pipe: Pipeline, suffix: string): Promise<number[]> {
   const out: number[] = [];
-  for (const p of pipe.stack.processes.filter((x) => x.name === 'worker')) {
-    const text = await scrapeMetrics(p.url, pipe.stack.internalHeaders);
-    for (const m of text ? metricValues(text, suffix) : []) out.push(m.value);
-  }
+  for (const text of await workerMetricsTexts(pipe)) for (const m of metricValues(text, suffix)) out.push(m.value);
   return out;
 }
 
