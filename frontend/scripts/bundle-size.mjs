@@ -1,10 +1,12 @@
 // The built bundle's size, gzipped; the build fails past the budget (250 KB).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const BUDGET = 250 * 1024;
-const dir = new URL('../dist/assets/', import.meta.url).pathname;
+// fileURLToPath, not .pathname: a checkout under "new comer ü" would be percent-encoded.
+const dir = fileURLToPath(new URL('../dist/assets/', import.meta.url));
 let total = 0;
 for (const name of readdirSync(dir)) {
   if (!/\.(js|css)$/.test(name)) continue;
