@@ -7,7 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TERMINAL_JOB_STATUSES } from '@drive-import/common';
 import type { Faults } from '@drive-import/drive-emulator';
+import { waitFor } from '@drive-import/testing';
+import { EventSource } from 'eventsource';
+import { type EventSourceLike, type LiveMode, startLive } from '../../frontend/src/lib/live.ts';
 import { type ChaosCase, type ChaosContext, sleep } from './support.ts';
 
 export type Size = 'small' | 'full';
@@ -194,7 +198,74 @@ export function diskFull(size: Size, dir: string): ChaosCase {
   };
 }
 
-export const GATEWAY_STREAMS = {
-  fault: 'gateway restarted while clients hold event streams',
-  reason: 'not applicable: the gateway has no event stream yet (the live page issue adds it)',
-};
+/** One page's live view of the job (the web app's own startLive, over the `eventsource` client). */
+function liveClient(ctx: ChaosContext) {
+  const seen = { pushes: 0, polls: 0, opens: 0, mode: 'connecting' as LiveMode, last: null as { status: string; processed: number } | null };
+  const auth = ctx.stack.adminHeaders;
+  const stop = startLive<{ status: string; processed: number }>({
+    url: `${ctx.stack.gatewayUrl}/api/import/jobs/${ctx.jobId}/events`,
+    open: (url) => new EventSource(url, { fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...auth } }) }) as unknown as EventSourceLike,
+    poll: async () => [await ctx.status()],
+    onUpdate: ([job], via) => {
+      if (via === 'push') seen.pushes++;
+      else seen.polls++;
+      seen.last = job!;
+    },
+    onMode: (mode) => {
+      seen.mode = mode;
+      if (mode === 'push') seen.opens++;
+    },
+    pollMs: 1000,
+    reopenMs: 1000,
+  });
+  return { seen, stop };
+}
+
+export function gatewayStreams(size: Size): ChaosCase {
+  const clients = size === 'full' ? 200 : 20;
+  return {
+    fault: `gateway SIGTERMed, then SIGKILLed, while ${clients} clients hold event streams`,
+    size,
+    files: size === 'full' ? FULL : 400,
+    env: { DRIVE_MAX_REQUESTS_PER_SECOND: size === 'full' ? '150' : '40' },
+    restart: { baseDelayMs: 1000, maxDelayMs: 1000 },
+    inject: async (ctx) => {
+      const pages = Array.from({ length: clients }, () => liveClient(ctx));
+      const allPushing = (what: string) =>
+        waitFor(what, async () => pages.every((p) => p.seen.mode === 'push'), 30_000, 100).catch(() => {
+          ctx.problem(`${pages.filter((p) => p.seen.mode !== 'push').length} of ${clients} clients never got their stream back (${what})`);
+        });
+      const gateway = () => ctx.stack.processes.find((p) => p.name === 'gateway')!;
+      try {
+        await allPushing('streams open');
+        await midCopy(ctx);
+        // SIGTERM with the streams open: the graceful stop must end them, not wait on them.
+        const child = gateway().child;
+        const t0 = Date.now();
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        await exited;
+        const stopMs = Date.now() - t0;
+        if (stopMs > 5000) ctx.problem(`the gateway took ${stopMs} ms to stop with ${clients} streams open`);
+        await sleep(1500);
+        await allPushing('after the SIGTERM');
+        await midCopy(ctx, 0.5);
+        gateway().child.kill('SIGKILL');
+        await sleep(1500);
+        await allPushing('after the SIGKILL');
+        const end = await ctx.until('the job to end', (s) => TERMINAL_JOB_STATUSES.includes(s.status), 600_000);
+        // Every page learns the end, by push (or by its poll while a stream is down).
+        await waitFor('every page to see the end', async () => pages.every((p) => p.seen.last?.status === end.status), 15_000, 100).catch(() => {
+          ctx.problem(`${pages.filter((p) => p.seen.last?.status !== end.status).length} of ${clients} pages never saw the job end`);
+        });
+        const short = pages.filter((p) => p.seen.opens < 3);
+        if (short.length) ctx.problem(`${short.length} page(s) opened their stream fewer than 3 times (first, after each restart)`);
+        const pushes = pages.reduce((n, p) => n + p.seen.pushes, 0);
+        const polls = pages.reduce((n, p) => n + p.seen.polls, 0);
+        return `SIGTERM stop ${stopMs} ms; ${clients} pages: ${pushes} pushed updates, ${polls} polled while a stream was down`;
+      } finally {
+        for (const p of pages) p.stop();
+      }
+    },
+  };
+}

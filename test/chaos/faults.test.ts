@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diskFull, driveFaults, GATEWAY_STREAMS, importServiceKill, metadataKill, mountSmallTmpfs, redisRestart, storeFaults, workerKills } from './cases.ts';
+import { diskFull, driveFaults, importServiceKill, metadataKill, mountSmallTmpfs, redisRestart, gatewayStreams, storeFaults, workerKills } from './cases.ts';
 import { type ChaosCase, notRun, runChaos, saveRow, table } from './support.ts';
 
 async function row(t: { diagnostic(msg: string): void }, c: ChaosCase) {
@@ -19,7 +19,7 @@ async function row(t: { diagnostic(msg: string): void }, c: ChaosCase) {
 const only = process.env.CHAOS_ONLY; // e.g. CHAOS_ONLY=redis runs the rows whose name has it
 const pick = (name: string) => !only || name.toLowerCase().includes(only.toLowerCase());
 
-for (const make of [workerKills, redisRestart, metadataKill, importServiceKill, driveFaults, storeFaults]) {
+for (const make of [workerKills, redisRestart, metadataKill, importServiceKill, driveFaults, storeFaults, gatewayStreams]) {
   const c = make('small');
   test(`chaos (small): ${c.fault}`, { skip: !pick(c.fault), timeout: 180_000 }, (t) => row(t, c));
 }
@@ -38,4 +38,3 @@ test('chaos (small): local store on a full disk', { skip: !pick('disk'), timeout
   }
 });
 
-test(`chaos (small): ${GATEWAY_STREAMS.fault}`, { skip: GATEWAY_STREAMS.reason }, () => {});

@@ -119,6 +119,8 @@ export interface ChaosContext {
   /** Resolves once `pred` holds for the job's status; rejects if the job ends first. */
   until(what: string, pred: (s: JobStatusResponse) => boolean, timeoutMs?: number): Promise<JobStatusResponse>;
   finished(): Promise<boolean>;
+  /** A defect the fault's own checks found (beyond the exactly-once audit). */
+  problem(message: string): void;
 }
 
 export interface ChaosCase {
@@ -321,6 +323,7 @@ export async function runChaos(c: ChaosCase): Promise<Row> {
       files: c.files,
       status,
       finished,
+      problem: (message) => problems.push(message),
       until: (what, pred, timeoutMs = 300_000) =>
         waitFor(
           what,
@@ -448,7 +451,7 @@ export async function saveRow(row: Row): Promise<string> {
   return file;
 }
 
-/** A row that could not be run (no tmpfs, no event stream yet): in the table with its reason. */
+/** A row that could not be run (no tmpfs): in the table with its reason. */
 export const notRun = (fault: string, size: Row['size'], files: number, reason: string): Row => ({
   fault,
   size,
