@@ -1,6 +1,6 @@
 /**
- * `npm run bench [S1 .. S9 | baselines | million ...] [--scale 0.1] [--files N] [--logs] [--docs]`
- * A plain `npm run bench` runs S1-S6 and the baselines; the million-file scenarios S7-S9 run by name
+ * `npm run bench [S0 .. S9 | baselines | million ...] [--scale 0.1] [--files N] [--logs] [--docs]`
+ * A plain `npm run bench` runs S0-S6 and the baselines; the million-file scenarios S7-S9 run by name
  * (`million` = all three). `--files N` (or BENCH_S7_FILES, ...) sizes S7-S9 for a smoke run.
  * Starts what it needs on loopback (Redis with its own prefixes, s3rver and the Drive emulator as
  * child processes, the services as processes), runs the scenarios, prints a table and writes
@@ -17,10 +17,10 @@ import { findOrStartRedis, startS3Server, tempDir } from '@drive-import/testing'
 import { rcloneVersion } from './baselines.ts';
 import { round } from './measure.ts';
 import { historySeries, jsonReport, markdownReport, markdownWithMillion, type Meta, svgChart, textReport } from './report.ts';
-import { bigFiles, copyGroup, listing, MILLION, millionListing, oneBigFolder, quotaBound, statusUnderLoad, type Ctx, type ScenarioResult } from './scenarios.ts';
+import { bigFiles, copyGroup, startUp, listing, MILLION, millionListing, oneBigFolder, quotaBound, statusUnderLoad, type Ctx, type ScenarioResult } from './scenarios.ts';
 import { REPO_ROOT } from './servers.ts';
 
-const ALL = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
+const ALL = ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
 
 function parseArgs(argv: string[]) {
   const ids = new Set<string>();
@@ -37,9 +37,9 @@ function parseArgs(argv: string[]) {
     else if (a === 'million') for (const id of MILLION) ids.add(id);
     else if (a === '--logs') logs = true;
     else if (a === '--docs') docs = true;
-    else if (/^s[1-9]$/i.test(a)) ids.add(a.toUpperCase());
+    else if (/^s[0-9]$/i.test(a)) ids.add(a.toUpperCase());
     else if (a === 'baselines') ids.add('baselines');
-    else throw new Error(`unknown argument ${a}: use S1..S9, baselines, million, --scale <x>, --files <n>, --logs, --docs`);
+    else throw new Error(`unknown argument ${a}: use S0..S9, baselines, million, --scale <x>, --files <n>, --logs, --docs`);
   }
   if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be a number in (0, 10]');
   if (files !== undefined && !(Number.isInteger(files) && files > 0)) throw new Error('--files must be a positive whole number');
@@ -135,6 +135,7 @@ async function main() {
     }
   };
   try {
+    if (args.ids.has('S0')) await guard('S0', 'S0 start-up', () => startUp(ctx));
     const want = { baselines: args.ids.has('baselines'), s1: args.ids.has('S1'), s5: args.ids.has('S5'), s6: args.ids.has('S6') };
     if (want.baselines || want.s1 || want.s5 || want.s6) await guard('S1', 'S1/S5/S6 and baselines', () => copyGroup(ctx, want));
     if (args.ids.has('S2')) await guard('S2', 'S2 quota-bound', () => quotaBound(ctx));

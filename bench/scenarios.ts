@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { S3ServerHandle } from '@drive-import/testing';
-import { findOrStartRedis, freePort, uniqueName } from '@drive-import/testing';
+import { deletePrefix, findOrStartRedis, freePort, uniqueName } from '@drive-import/testing';
 import { bareCopyLoop, bucketUsage, ensureRclone, listDriveFiles, rcloneCopy, writeLocalCopy, type BaselineResult } from './baselines.ts';
 import { followJob, metricValues, percentile, procCpuMs, procMemory, stageSums, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
 import { postImport, REPO_ROOT, startEmulator, startPipeline, type EmulatorChild, type EmulatorSpec, type Pipeline } from './servers.ts';
@@ -793,6 +793,72 @@ export async function statusUnderLoad(ctx: Ctx): Promise<ScenarioResult> {
     await pipe?.stop();
     await emulator.stop();
     await bare.stop();
+  }
+  return r;
+}
+
+/**
+ * S0: `npm start` from the command to "drive-import is up" (every service's /health ok), three
+ * times, each on free ports with its own database, store and queue prefix (the demo import it then
+ * queues is not waited for). The baseline is a bare `node` that listens on a port, spawned the same way.
+ */
+export async function startUp(ctx: Ctx): Promise<ScenarioResult> {
+  const r = newResult('S0', 'S0 start-up: `npm start` until every service answers /health');
+  const times: number[] = [];
+  const timeToLine = (command: string, args: string[], env: NodeJS.ProcessEnv, done: (line: string) => boolean) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      let settled = false;
+      const onData = (chunk: Buffer) => {
+        out = (out + chunk.toString()).slice(-20_000);
+        if (settled || !out.split('\n').some(done)) return;
+        settled = true;
+        const ms = performance.now() - t0;
+        child.once('exit', () => resolve(ms));
+        process.kill(-child.pid!, 'SIGTERM'); // npm, its shell and everything they started
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => {
+        if (!settled) reject(new Error(`exited (${code}) before it was up; its last output:\n${out.slice(-2000)}`));
+      });
+      setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        process.kill(-child.pid!, 'SIGKILL');
+        reject(new Error(`not up within 60 s; its last output:\n${out.slice(-2000)}`));
+      }, 60_000).unref();
+    });
+  try {
+    const bare = await timeToLine(process.execPath, ['-e', "require('node:http').createServer().listen(0, '127.0.0.1', () => console.log('listening'))"], process.env, (l) => l === 'listening');
+    r.rows.push({ label: 'S0 baseline: bare node listening', files: null, seconds: round(bare / 1000, 3), fps: null, detail: 'spawn to its first line' });
+    for (let i = 0; i < 3; i++) {
+      const prefix = uniqueName('s0');
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_PRETTY: 'false',
+        REDIS_URL: ctx.redisUrl,
+        QUEUE_PREFIX: prefix,
+        DATABASE_URL: `file:${join(ctx.dir, `${prefix}.db`)}`,
+        LOCAL_STORAGE_DIR: join(ctx.dir, `${prefix}-objects`),
+      };
+      for (const k of ['GOOGLE_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'DRIVE_API_ROOT_URL', 'STORAGE_PROVIDER', 'GATEWAY_PORT']) delete env[k];
+      try {
+        times.push(await timeToLine('npm', ['start', '--', '--free-ports'], env, (l) => l.includes('"msg":"drive-import is up"')));
+      } finally {
+        await deletePrefix(ctx.redisUrl, prefix).catch(() => {});
+      }
+    }
+    const median = percentile(times, 50)!;
+    const worst = Math.max(...times);
+    r.rows.push({ label: 'S0 npm start -> every /health ok', files: null, seconds: round(median / 1000, 2), fps: null, detail: `median of 3: ${times.map((t) => `${fmt(t / 1000, 2)} s`).join(', ')}; ${fmt(median / bare, 0)}x a bare node` });
+    r.checks.push(check('npm start healthy (each of 3 starts)', '<= 5 s', `${fmt(worst / 1000, 2)} s worst, ${fmt(median / 1000, 2)} s median`, worst <= 5000));
+    r.figures = { bare_node_ms: round(bare, 0), start_ms: times.map((t) => round(t, 0)), median_ms: round(median, 0) };
+  } catch (err) {
+    r.error = String(err instanceof Error ? err.message : err);
   }
   return r;
 }

@@ -140,6 +140,8 @@ export type HealthCheck = () => Promise<unknown>;
 export interface HealthOptions {
   /** How long a check's answer (ok or the reason) is reused, in ms: at most one run per check per TTL whatever the traffic. Default 2000. */
   ttlMs?: number;
+  /** How long a failed answer is reused, in ms (at most ttlMs): short, so a dependency that comes back (at start-up, after a restart) shows ok at once, while a down one is still asked at most once per this. Default 200. */
+  failureTtlMs?: number;
   /** Per-check bound in ms: a check still running then is 'timed out after N ms'. Default 2000. */
   timeoutMs?: number;
   /** Clock in ms (tests). Default performance.now. */
@@ -148,6 +150,7 @@ export interface HealthOptions {
 
 export const HEALTH_TTL_MS = 2000;
 export const HEALTH_TIMEOUT_MS = 2000;
+export const HEALTH_FAILURE_TTL_MS = 200;
 
 /** One run of a check, bounded in time: 'ok' or the reason it failed. Never rejects. */
 async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> {
@@ -174,12 +177,13 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string> 
  */
 export function cachedCheck(check: HealthCheck, options: HealthOptions = {}): () => Promise<string> {
   const ttlMs = options.ttlMs ?? HEALTH_TTL_MS;
+  const failureTtlMs = Math.min(options.failureTtlMs ?? HEALTH_FAILURE_TTL_MS, ttlMs);
   const timeoutMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
   const now = options.now ?? (() => performance.now());
   let last: { value: string; at: number } | null = null;
   let inflight: Promise<string> | null = null;
   return () => {
-    if (last && now() - last.at < ttlMs) return Promise.resolve(last.value);
+    if (last && now() - last.at < (last.value === 'ok' ? ttlMs : failureTtlMs)) return Promise.resolve(last.value);
     inflight ??= runCheck(check, timeoutMs).then((value) => {
       last = { value, at: now() };
       inflight = null;

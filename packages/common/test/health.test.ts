@@ -27,7 +27,7 @@ test('200 concurrent callers share one run of a check; within the TTL nobody run
   assert.equal(runs, 2);
 });
 
-test('a failure is cached like a success (a down dependency is not hammered), with its reason', async () => {
+test('a failure is cached for the shorter failure TTL (a down dependency is not hammered), with its reason', async () => {
   let runs = 0;
   let t = 0;
   const check = cachedCheck(
@@ -35,14 +35,32 @@ test('a failure is cached like a success (a down dependency is not hammered), wi
       runs++;
       throw new Error('connection refused');
     },
-    { ttlMs: 500, now: () => t },
+    { ttlMs: 500, failureTtlMs: 100, now: () => t },
   );
   assert.equal(await check(), 'connection refused');
   assert.equal(await check(), 'connection refused');
   assert.equal(runs, 1);
-  t = 600;
+  t = 150;
   await check();
   assert.equal(runs, 2);
+});
+
+test('a dependency that comes back shows ok within the failure TTL, not the whole TTL (start-up: every service up, /health 503 for 2 s)', async () => {
+  let up = false;
+  let t = 0;
+  const check = cachedCheck(
+    async () => {
+      if (!up) throw new Error('connection refused');
+    },
+    { now: () => t },
+  );
+  assert.equal(await check(), 'connection refused');
+  up = true;
+  t = 250; // past the default failure TTL (200 ms), well inside the 2 s TTL
+  assert.equal(await check(), 'ok');
+  up = false;
+  t = 1000; // an ok answer is kept for the whole TTL
+  assert.equal(await check(), 'ok');
 });
 
 test('a check that hangs is cut at the timeout, and the next caller after the TTL starts a fresh one', async () => {
