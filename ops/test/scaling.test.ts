@@ -29,7 +29,8 @@ const LOGS = !!process.env.SCALING_LOGS;
  */
 function composeEnv(): Record<string, string> {
   const services = parse(read('docker-compose.microservices.yml'), { merge: true }).services as Record<string, { environment?: Record<string, unknown> }>;
-  const containerOnly = /^(REDIS_URL|DATABASE_URL|LOCAL_STORAGE_DIR|[A-Z_]+_URL|[A-Z_]+_HOST)$/;
+  // NODE_OPTIONS is set per service (each its own V8 flags): the test's processes keep their own.
+  const containerOnly = /^(NODE_OPTIONS|REDIS_URL|DATABASE_URL|LOCAL_STORAGE_DIR|[A-Z_]+_URL|[A-Z_]+_HOST)$/;
   const env: Record<string, string> = {};
   for (const name of ['metadata-service', 'storage-service', 'import-service', 'worker', 'gateway']) {
     for (const [key, raw] of Object.entries(services[name]!.environment ?? {})) {
