@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3ServerHandle } from '@drive-import/testing';
-import { counterTimeline, type Point, rateSeries } from './measure.ts';
+import { cpus } from 'node:os';
+import { type BoxCpu, boxCpuMeter, counterTimeline, type Point, rateSeries } from './measure.ts';
 
 export interface DriveFile {
   id: string;
@@ -24,6 +25,8 @@ export interface BaselineResult {
   note?: string;
   /** CPU the copier itself used per file (ms): the bench process for the loop, rclone's process for rclone. */
   cpuMsPerFile?: number;
+  /** The whole machine's CPU per file and busy cores during the run. */
+  box?: BoxCpu;
 }
 
 const FOLDER = 'application/vnd.google-apps.folder';
@@ -105,6 +108,7 @@ export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: 
   const counter = counterTimeline();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const box = boxCpuMeter(cpus().length);
   try {
     await pool(files, concurrency, async (f) => {
       const body = await download(emulatorUrl, f.id);
@@ -116,7 +120,7 @@ export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: 
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { files: files.length, seconds, fps: files.length / seconds, timeline: rateSeries(counter.stop()), cpuMsPerFile: (cpu.user + cpu.system) / 1000 / files.length };
+  return { files: files.length, seconds, fps: files.length / seconds, timeline: rateSeries(counter.stop()), cpuMsPerFile: (cpu.user + cpu.system) / 1000 / files.length, box: box(files.length) };
 }
 
 /** Write the emulator's images to a local directory (rclone's source). Not timed. */
@@ -162,6 +166,7 @@ export async function rcloneCopy(dir: string, files: number, s3: S3ServerHandle,
   delete env.AWS_CA_BUNDLE; // set on these machines; rclone then fails with LoadCustomCABundleError
   const args = ['copy', dir, `bench:${bucket}`, '--transfers', String(transfers), '--stats', '250ms', '--stats-log-level', 'NOTICE', '--use-json-log'];
   const started = performance.now();
+  const box = boxCpuMeter(cpus().length);
   const samples: Array<{ t: number; done: number }> = [{ t: 0, done: 0 }];
   let stderr = '';
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -180,5 +185,5 @@ export async function rcloneCopy(dir: string, files: number, s3: S3ServerHandle,
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`rclone exited with ${code}: ${stderr.slice(-1500)}`);
   samples.push({ t: seconds, done: files });
-  return { files, seconds, fps: files / seconds, timeline: rateSeries(samples) };
+  return { files, seconds, fps: files / seconds, timeline: rateSeries(samples), box: box(files) };
 }

@@ -121,6 +121,38 @@ export function procCpuMs(pid: number): number | null {
   }
 }
 
+/**
+ * The whole machine's CPU so far, from /proc/stat's first line: busy (user, nice, system, irq,
+ * softirq, steal) and all (busy + idle + iowait) in ms, summed over cores. Two snapshots around a run
+ * give every process's CPU (services, S3 server, emulator, Redis, this bench) and how many cores were busy.
+ */
+export function boxCpuMs(): { busy: number; all: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0);
+    return { busy: busy * 10, all: (busy + f[3]! + f[4]!) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+/** What a run cost the whole machine: CPU ms per file (every process) and the cores it kept busy. */
+export interface BoxCpu {
+  msPerFile: number;
+  coresBusy: number;
+}
+
+/** Start a whole-machine CPU reading; call the result with the files done to end it. */
+export function boxCpuMeter(cores: number): (files: number) => BoxCpu | undefined {
+  const before = boxCpuMs();
+  return (files) => {
+    const after = boxCpuMs();
+    if (!before || !after || files <= 0 || after.all <= before.all) return undefined;
+    const busy = after.busy - before.busy;
+    return { msPerFile: round(busy / files, 2), coresBusy: round((busy / (after.all - before.all)) * cores, 2) };
+  };
+}
+
 /** The `stage` sums of a worker's drive_import_worker_stage_seconds_total, in seconds. */
 export function stageSums(metricsText: string): Record<string, number> {
   const out: Record<string, number> = {};

@@ -7,12 +7,13 @@ import { BENCH_HEADERS } from './auth.ts';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { S3ServerHandle } from '@drive-import/testing';
 import { deletePrefix, findOrStartRedis, freePort, uniqueName } from '@drive-import/testing';
 import { bareCopyLoop, bucketUsage, ensureRclone, listDriveFiles, rcloneCopy, writeLocalCopy, type BaselineResult } from './baselines.ts';
-import { followJob, metricValues, percentile, procCpuMs, procMemory, stageSums, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
+import { type BoxCpu, boxCpuMeter, followJob, metricValues, percentile, procCpuMs, procMemory, stageSums, rateSeries, redisInfo, round, scrapeMetrics, sustainedRate, timedGet, type Followed, type Point } from './measure.ts';
 import { postImport, REPO_ROOT, startEmulator, startPipeline, type EmulatorChild, type EmulatorSpec, type Pipeline } from './servers.ts';
 
 export interface Ctx {
@@ -78,6 +79,8 @@ interface ImportRun {
   cpuMsPerFile: Record<string, number>;
   /** Mean seconds per file in each stage (the workers' drive_import_worker_stage_seconds_total, this import's share). */
   stageMsPerFile: Record<string, number>;
+  /** The whole machine's CPU per file and busy cores from the POST to the end. */
+  box?: BoxCpu;
 }
 
 /** CPU ms so far per service (workers summed) of a pipeline's processes. */
@@ -115,6 +118,9 @@ function perFile(before: Record<string, number>, after: Record<string, number>, 
 const cpuTotal = (perService: Record<string, number>) => round(Object.values(perService).reduce((a, b) => a + b, 0), 2);
 const cpuText = (perService: Record<string, number>) =>
   `CPU/file ${fmt(cpuTotal(perService), 2)} ms (${Object.entries(perService).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`;
+/** `label X ms/file, Y of N cores busy (N cores allow Z files/s at that cost)`. */
+const boxText = (label: string, b: BoxCpu | undefined) =>
+  b ? `${label} ${fmt(b.msPerFile, 2)} ms/file, ${fmt(b.coresBusy, 2)} of ${cpus().length} cores busy (${fmt((cpus().length * 1000) / b.msPerFile)} files/s at that cost)` : `${label} not measured`;
 const stageText = (stages: Record<string, number>) =>
   `per file in flight, ms: ${Object.entries(stages).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`;
 
@@ -123,6 +129,7 @@ async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, time
   const idleWorkerRssKb = Math.max(0, ...pipe.workerPids().map((pid) => procMemory(pid)?.rssKb ?? 0));
   const cpuBefore = pipelineCpuMs(pipe);
   const stagesBefore = await pipelineStages(pipe);
+  const box = boxCpuMeter(cpus().length);
   const job = await postImport(pipe.stack.gatewayUrl, emulator.folderUrl);
   let lastLog = 0;
   const followed = await followJob(job, {
@@ -141,10 +148,11 @@ async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, time
   }
   const files = followed.final.processed;
   const seconds = followed.seconds;
+  const boxCpu = box(files);
   const cpuMsPerFile = perFile(cpuBefore, pipelineCpuMs(pipe), files);
   const stageMsPerFile = perFile(stagesBefore, await pipelineStages(pipe), files, 1000);
   if (followed.statusMs > 500) ctx.log(`  ${label}: the status route took ${Math.round(followed.statusMs)} ms (median) to answer, so samples are sparser than 250 ms`);
-  return { followed, files, seconds, fps: seconds ? files / seconds : null, peakWorkerRssKb: Math.max(0, ...Object.values(followed.peakRssKb)), idleWorkerRssKb, cpuMsPerFile, stageMsPerFile };
+  return { followed, files, seconds, fps: seconds ? files / seconds : null, peakWorkerRssKb: Math.max(0, ...Object.values(followed.peakRssKb)), idleWorkerRssKb, cpuMsPerFile, stageMsPerFile, box: boxCpu };
 }
 
 /** Completed, every file in the store, none failed. */
@@ -209,7 +217,7 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         r.error = String(err instanceof Error ? err.message : err);
       }
       r.rows.push({ label: 'older system (published, not measured)', files: null, seconds: null, fps: null, detail: '50-100 images/min = 0.8-1.7 files/s' });
-      const strip = (b: BaselineResult | null) => b && { files: b.files, seconds: b.seconds, fps: b.fps };
+      const strip = (b: BaselineResult | null) => b && { files: b.files, seconds: b.seconds, fps: b.fps, cpu_ms_per_file: b.cpuMsPerFile ?? null, box: b.box ?? null };
       r.figures = { bare: strip(bare), rclone: strip(rclone) };
     }
 
@@ -236,6 +244,7 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         const cpu = cpuTotal(s1Run.cpuMsPerFile);
         r.notes.push(`services' ${cpuText(s1Run.cpuMsPerFile)}; bare copy loop ${fmt(bare?.cpuMsPerFile, 2)} ms`);
         r.notes.push(`S1 ${stageText(s1Run.stageMsPerFile)}`);
+        r.notes.push(`whole machine (every process: services, S3 server, emulator, Redis, bench): ${boxText('bare loop', bare?.box)}; ${boxText('rclone', rclone?.box)}; ${boxText('S1', s1Run.box)}`);
         if (bare?.cpuMsPerFile) {
           const x = cpu / bare.cpuMsPerFile;
           r.checks.push(check("services' CPU per file vs bare loop's", '<= 1.5x', `${fmt(cpu, 2)} / ${fmt(bare.cpuMsPerFile, 2)} ms = ${fmt(x, 2)}x`, x <= 1.5));
@@ -244,7 +253,7 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         r.checks.push(check('worker peak RSS (VmHWM)', '<= 200 MB', `${mb(s1Run.peakWorkerRssKb)} MB`, s1Run.peakWorkerRssKb > 0 && s1Run.peakWorkerRssKb <= 200 * 1024));
         const limit = 60 * ctx.scale;
         r.checks.push(check('end to end (POST -> completed)', `<= ${fmt(limit)} s`, `${fmt(s1Run.seconds)} s`, s1Run.seconds !== null && s1Run.seconds <= limit));
-        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs, cpu_ms_per_file: s1Run.cpuMsPerFile, bare_cpu_ms_per_file: bare?.cpuMsPerFile ?? null, stage_ms_per_file: s1Run.stageMsPerFile };
+        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs, cpu_ms_per_file: s1Run.cpuMsPerFile, bare_cpu_ms_per_file: bare?.cpuMsPerFile ?? null, stage_ms_per_file: s1Run.stageMsPerFile, box: { s1: s1Run.box ?? null, bare: bare?.box ?? null, rclone: rclone?.box ?? null } };
       } catch (err) {
         r.error = String(err instanceof Error ? err.message : err);
       }
@@ -358,7 +367,7 @@ export async function quotaBound(ctx: Ctx): Promise<ScenarioResult> {
       r.checks.push(completeCheck(run, spec.files));
       r.checks.push(check(`${latencyMs} ms: sustained files/s (10% -> 90% of files)`, `>= ${0.9 * quota}`, fmt(sustained), sustained !== null && sustained >= 0.9 * quota));
       r.checks.push(check(`${latencyMs} ms: 429 answers`, '< 1 % of requests', `${limited} of ${requests} = ${fmt(share === null ? null : share * 100, 2)} %`, share !== null && share < 0.01));
-      r.notes.push(`S2 ${latencyMs} ms ${cpuText(run.cpuMsPerFile)}; ${stageText(run.stageMsPerFile)}`);
+      r.notes.push(`S2 ${latencyMs} ms ${cpuText(run.cpuMsPerFile)}; ${stageText(run.stageMsPerFile)}; ${boxText('whole machine', run.box)}`);
       if (requests === 0) r.notes.push('the emulator reported no request counts: the 429 share could not be measured');
       figures[`${latencyMs}ms`] = { seconds: run.seconds, sustained_fps: sustained, drive_requests: requests, rate_limited: limited, peak_requests_in_1s: after.maxPerSecond, concurrency_limit: limits, cpu_ms_per_file: run.cpuMsPerFile, stage_ms_per_file: run.stageMsPerFile, emulator_stats: after.raw };
       // The headline figures (150 ms) where earlier runs kept them.
