@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -430,6 +430,9 @@ describe('the stack in containers (podman)', { skip: missing.length ? `missing: 
     const objects = await localObjects(objectsDir);
     for (const k of keys) assert.ok(objects.has(k), `no object for ${k}`);
     assert.equal(objects.size, DEMO_FILES + BIG_FOLDER_FILES, 'objects in the store: one per file of both imports');
+    // What the SIGKILL cut mid-write stays as `.tmp-<uuid>` (never an object: no key names one) until a
+    // later first write sweeps temp files older than an hour.
+    report.upload_temp_files_left_by_the_kill = readdirSync(objectsDir, { recursive: true, encoding: 'utf8' }).filter((n) => /(^|\/)\.tmp-/.test(n)).length;
     objectsAfterImport = objects.size;
 
     // Each worker's share: the batches Redis keeps record who posted them (BullMQ's processedBy,

@@ -89,13 +89,15 @@ export async function startSystem(tree: Parameters<typeof startDriveEmulator>[0]
 
 export const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
-/** Every object below a local store's root, as key -> md5 (the driver's md5 sidecars are not objects). */
+/** Every object below a local store's root, as key -> md5 (the driver's md5 sidecars and upload temp files are not objects). */
 export async function localObjects(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
     if (relative(root, full).split('/')[0] === LOCAL_META_DIR) continue;
+    // `.tmp-<uuid>`: an upload in progress, or one a killed process left (swept later); no key can name it.
+    if (entry.name.startsWith('.tmp-')) continue;
     out.set(relative(root, full), md5(await readFile(full)));
   }
   return out;
