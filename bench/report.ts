@@ -217,17 +217,20 @@ function millionSection(meta: Meta, results: ScenarioResult[], jsonPath: string 
  * docs/performance.md = the S1-S6 report, then the S7-S9 section. A run of one group keeps the other
  * group's part of the existing file; S7-S9 figures are written only from a full-size run (no result
  * `resized` by --scale, --files or BENCH_<ID>_FILES), else the existing section (or a 'pending' one) stays.
+ * What follows the section in the existing file stays after it.
  */
 export function markdownWithMillion(existing: string, classic: string | null, meta: Meta, million: ScenarioResult[], jsonPath: string): string {
   const start = existing.indexOf(MILLION_START);
   const end = existing.indexOf(MILLION_END);
   const hasSection = start >= 0 && end > start;
   const oldHead = hasSection ? existing.slice(0, start) : existing;
-  const oldSection = hasSection ? existing.slice(start, end + MILLION_END.length) + '\n' : null;
+  const oldSection = hasSection ? `${existing.slice(start, end + MILLION_END.length)}\n` : null;
+  // What follows the section (notes written by hand) is kept as it is.
+  const tail = hasSection ? existing.slice(end + MILLION_END.length).replace(/^\n+/, '') : '';
   const head = (classic ?? oldHead).replace(/\n*$/, '\n\n');
   const fullSize = million.length > 0 && meta.scale === 1 && million.every((r) => !r.resized);
   const section = fullSize ? millionSection(meta, million, jsonPath) : (oldSection ?? millionSection(meta, [], null));
-  return head + section;
+  return head + section + (tail ? `\n${tail}` : '');
 }
 
 /**
