@@ -233,3 +233,15 @@ export async function recordResults(db: Db, batchId: string, body: BatchResultsR
     return toJobSummary(updated);
   });
 }
+
+/**
+ * A batch the copy queue gave up for good (its attempts or take-overs used up): the files still
+ * pending in it fail with the queue's reason, so the job can end (and a retry copies them again)
+ * instead of waiting for a batch no worker will ever take.
+ */
+export async function failGivenUpBatch(db: Db, batchId: string, jobId: string, reason: string): Promise<JobSummary> {
+  const pending = await db.read.file.findMany({ where: { batchId, status: 'pending' }, select: { driveId: true } });
+  const error = clipText(`the copy queue gave this file's batch up: ${reason}`);
+  const results: FileResult[] = pending.map((f) => ({ drive_id: f.driveId, status: 'failed', bytes: null, md5: null, etag: null, error, attempts: 0 }));
+  return recordResults(db, batchId, { job_id: jobId, results });
+}

@@ -5,10 +5,13 @@
  * found by the sweep, at start-up and on a timer, and enqueued then; so is a queued batch that Redis
  * lost (restarted without its data). Enqueueing twice is harmless:
  * the BullMQ job id is the batch id, and a worker that gets a batch with no pending file copies nothing.
+ * A queued batch that BullMQ gave up for good (in its failed set: attempts or take-overs used up) has
+ * its pending files failed with the queue's reason, so its job ends rather than waits for ever.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { COPY_JOB_OPTIONS, type CopyBatchRef, type Logger, TERMINAL_JOB_STATUSES } from '@drive-import/common';
+import { failGivenUpBatch } from './batches.ts';
 import type { Db } from './db.ts';
 
 export interface BatchDispatcher {
@@ -26,7 +29,8 @@ export interface BatchDispatcher {
 /** Sealed batches per sweep round: bounded reads and queue calls, however many are waiting. */
 const SWEEP_PAGE = 500;
 
-export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: Logger): BatchDispatcher {
+/** onJobChanged: a job the sweep changed (its given-up batch's files failed), for the live events. */
+export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: Logger, onJobChanged: (jobId: string) => void = () => {}): BatchDispatcher {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
 
@@ -54,14 +58,24 @@ export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: L
     }
   }
 
-  /** Of these queued batches, the ones Redis no longer has (lost in a Redis restart without AOF). */
-  async function missingFromRedis(refs: CopyBatchRef[]): Promise<CopyBatchRef[]> {
+  /**
+   * Of these queued batches, the ones Redis no longer has (lost in a Redis restart without AOF) and
+   * the ones BullMQ gave up (in the failed set), with its reason.
+   */
+  async function queueStates(refs: CopyBatchRef[]): Promise<{ lost: CopyBatchRef[]; givenUp: Array<{ ref: CopyBatchRef; reason: string }> }> {
     // BullMQ types its client as Redis | Cluster; the queue here is always on one Redis.
     const pipeline = ((await queue.client) as unknown as Redis).pipeline();
-    for (const r of refs) pipeline.exists(queue.toKey(r.batch_id));
+    const failedSet = queue.toKey('failed');
+    for (const r of refs) pipeline.exists(queue.toKey(r.batch_id)).zscore(failedSet, r.batch_id).hget(queue.toKey(r.batch_id), 'failedReason');
     const answers = (await pipeline.exec()) ?? [];
+    const lost: CopyBatchRef[] = [];
+    const givenUp: Array<{ ref: CopyBatchRef; reason: string }> = [];
     // A done batch's BullMQ job is removed, but its row is `done` by then, so it is never asked about.
-    return refs.filter((_, i) => answers[i]?.[1] === 0);
+    refs.forEach((ref, i) => {
+      if (answers[3 * i]?.[1] === 0) lost.push(ref);
+      else if (answers[3 * i + 1]?.[1] !== null && answers[3 * i + 1]?.[1] !== undefined) givenUp.push({ ref, reason: String(answers[3 * i + 2]?.[1] ?? 'failed') });
+    });
+    return { lost, givenUp };
   }
 
   async function sweepOnce(): Promise<number> {
@@ -71,7 +85,17 @@ export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: L
       total += refs.length;
     }
     for await (const refs of unfinished('queued')) {
-      const lost = await missingFromRedis(refs);
+      const { lost, givenUp } = await queueStates(refs);
+      for (const { ref, reason } of givenUp) {
+        log.warn({ job_id: ref.job_id, batch_id: ref.batch_id, reason }, 'the copy queue gave a batch up: its pending files fail');
+        try {
+          await failGivenUpBatch(db, ref.batch_id, ref.job_id, reason);
+          onJobChanged(ref.job_id);
+        } catch (err) {
+          // One batch that cannot be settled (its job deleted meanwhile) holds up no other.
+          log.warn({ batch_id: ref.batch_id, err: (err as Error).message }, 'could not fail a given-up batch; next round will retry');
+        }
+      }
       if (lost.length === 0) continue;
       log.warn({ batches: lost.length }, 'queued batches missing from Redis: enqueued again');
       await enqueue(lost);

@@ -49,9 +49,9 @@ export async function startMetadataService(options: MetadataServiceOptions): Pro
   await backfillStoredObjects(db, log);
   const copyQueue = new Queue<CopyBatchRef>(QUEUES.copy, { connection: redisConnection(options.redisUrl), prefix: options.queuePrefix });
   copyQueue.on('error', (err) => log.error({ err: err.message }, 'copy queue error'));
-  const dispatcher = createBatchDispatcher(db, copyQueue, log);
   // Published with the copy queue's own connection: no second Redis client.
   const jobEvents = createJobEvents(db, async () => (await copyQueue.client) as unknown as Publisher, options.queuePrefix, log);
+  const dispatcher = createBatchDispatcher(db, copyQueue, log, (jobId) => jobEvents.changed(jobId));
   const webhooks = options.webhooks ? createWebhooks(db, options.redisUrl, options.queuePrefix, options.webhooks, log) : undefined;
   try {
     const server = await serveApp(createMetadataApp({ db, log, dispatcher, internalToken: options.internalToken, limits: options.limits, webhooks: options.webhooks, jobEvents }), { port: options.port, hostname: options.host });

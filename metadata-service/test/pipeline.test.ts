@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AddFilesResponse, CopyBatch, FileListResponse, JobStatusResponse, JobSummary, ListingCompleteResponse, type FileRecord } from '@drive-import/common';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { AddFilesResponse, CopyBatch, FileListResponse, JobStatusResponse, JobSummary, ListingCompleteResponse, QUEUES, type FileRecord } from '@drive-import/common';
 import { backfillStoredObjects } from '../src/stored-objects.ts';
 import { createJob, failedResult, files, freshService, listedFile, stored, type TestService } from './support.ts';
 
@@ -309,5 +310,47 @@ describe('files, batches and results', () => {
     assert.deepEqual([status.total, status.processed, status.failed], [60, 30, 30], 'counters cover every file');
     assert.ok(status.imported.every((f) => f.status === 'stored'));
     assert.ok(status.errors.every((f) => f.status === 'failed'));
+  });
+});
+
+describe('a batch the copy queue gave up', () => {
+  let svc: TestService;
+  before(async () => {
+    svc = await freshService();
+  });
+  after(() => svc.close());
+
+  test('the sweep fails its pending files with the queue\'s reason and the job ends (it waited for ever before)', async () => {
+    const id = await createJob(svc, 10);
+    const listed = files(940_000, 20);
+    await addFiles(svc, id, { files: listed });
+    await listingComplete(svc, id);
+    // BullMQ gives b0 up the way it does a batch whose worker died more than maxStalledCount times.
+    const taker = new Worker(QUEUES.copy, null, { connection: svc.copyQueue.opts.connection, prefix: svc.copyQueue.opts.prefix, autorun: false });
+    try {
+      const token = 'test-token';
+      const taken = await taker.getNextJob(token);
+      assert.equal(taken?.id, `${id}-b0`);
+      await taken!.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token);
+      assert.equal(await taken!.getState(), 'failed');
+    } finally {
+      await taker.close();
+    }
+    // b1 is copied as usual.
+    await results(svc, `${id}-b1`, id, listed.slice(10).map(stored));
+    assert.equal((await job(svc, id)).status, 'processing', 'b0 is still pending');
+
+    await svc.dispatcher.sweep();
+    const ended = await job(svc, id);
+    assert.equal(ended.status, 'completed_with_errors');
+    assert.equal(ended.processed, 10);
+    assert.equal(ended.failed, 10);
+    const failed = await allFiles(svc, id, '&status=failed');
+    assert.deepEqual(failed.map((f) => f.id).sort(), listed.slice(0, 10).map((f) => f.drive_id).sort());
+    for (const f of failed) assert.match(f.error ?? '', /gave this file's batch up: job stalled more than allowable limit/);
+    const row = await svc.db.read.batch.findUnique({ where: { id: `${id}-b0` } });
+    assert.equal(row?.status, 'done', 'settled: the next sweep does not look at it again');
+    await svc.dispatcher.sweep();
+    assert.equal((await allFiles(svc, id, '&status=failed')).length, 10);
   });
 });

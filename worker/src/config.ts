@@ -22,6 +22,13 @@ export const workerConfigShape = {
   FILE_ATTEMPT_TIMEOUT_MS: positiveInt(300_000, 24 * 3600_000),
   /** How soon a batch whose worker died is taken over (BullMQ's lock duration and stalled check). */
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000, 3600_000),
+  /**
+   * How many times a batch may lose its worker (a crash, a kill, a lock that lapsed) and be taken
+   * over before BullMQ gives it up (its maxStalledCount, 1 by default: two kills of the worker
+   * holding a batch stranded it). Re-running a batch is safe; this only bounds a batch that keeps
+   * killing its worker.
+   */
+  WORKER_MAX_STALLED_COUNT: positiveInt(10, 1000),
   /** On SIGTERM, active batches get this long to finish before they are released to the queue. */
   WORKER_SHUTDOWN_GRACE_MS: positiveInt(25_000, 3600_000),
   // Whether a batch gets thumbnails is its job's choice (CopyBatch.thumbnails: the import's

@@ -77,6 +77,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     // A batch's lock lapses this long after its worker died; then another worker takes it over.
     stalledInterval: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
     lockDuration: options.stalledIntervalMs ?? config.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     // Stored on each batch it takes (BullMQ's processedBy): which replica copied what.
     name: metrics.workerId,
   });
