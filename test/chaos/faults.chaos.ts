@@ -14,6 +14,7 @@ import { diskFull, driveFaults, importServiceKill, metadataKill, mountSmallTmpfs
 import { type ChaosCase, notRun, RESULTS_DIR, type Row, runChaos, saveRow, table } from './support.ts';
 
 const only = process.env.CHAOS_ONLY;
+const NOTES = '<!-- notes: kept by npm run test:chaos -->';
 const pick = (name: string) => !only || name.toLowerCase().includes(only.toLowerCase());
 
 async function row(t: { diagnostic(msg: string): void }, c: ChaosCase) {
@@ -50,8 +51,11 @@ after(async () => {
   }
   const doc = fileURLToPath(new URL('../../docs/reliability.md', import.meta.url));
   const at = (r: Row) => (r as Row & { at?: string }).at?.slice(0, 16).replace('T', ' ') ?? '';
+  // What follows NOTES in the existing file is written by hand (defects found, fixes): kept.
+  const existing = await readFile(doc, 'utf8').catch(() => '');
+  const notes = existing.includes(NOTES) ? existing.slice(existing.indexOf(NOTES)) : `${NOTES}\n`;
   await writeFile(
     doc,
-    `# Reliability: the fault suite\n\nWritten by \`npm run test:chaos\` (test/chaos/faults.chaos.ts) from the rows in test/chaos/results/full-*.json.\nEach row is one import into s3rver (the local store for the full disk) with the fault injected, then an audit:\nthe job's status, every Drive file once in the catalog and once in the store with Drive's md5, no orphan object,\nno row without its object, counters equal to the rows. *duplicated* = extra rows for one Drive file + objects no\nrow points at; *lost* = Drive files neither stored with the right bytes nor failed for the fault's accepted reason.\nA row marked **DEFECT** failed its audit.\n\n${table(rows)}\n\nRun at: ${rows.filter((r) => at(r)).map((r) => `${r.fault.split(':')[0]} ${at(r)}`).join('; ')}.\n`,
+    `# Reliability: the fault suite\n\nWritten by \`npm run test:chaos\` (test/chaos/faults.chaos.ts) from the rows in test/chaos/results/full-*.json.\nEach row is one import into s3rver (the local store for the full disk) with the fault injected, then an audit:\nthe job's status, every Drive file once in the catalog and once in the store with Drive's md5, no orphan object,\nno row without its object, counters equal to the rows. *duplicated* = extra rows for one Drive file + objects no\nrow points at; *lost* = Drive files neither stored with the right bytes nor failed for the fault's accepted reason.\nA row marked **DEFECT** failed its audit.\n\n${table(rows)}\n\nRun at: ${rows.filter((r) => at(r)).map((r) => `${r.fault.split(':')[0]} ${at(r)}`).join('; ')}.\n\n${notes}`,
   );
 });

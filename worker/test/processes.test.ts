@@ -64,6 +64,32 @@ test('a worker SIGKILLed mid-batch: another takes the batch over; every file onc
   }
 });
 
+test('a batch whose worker is SIGKILLed twice is taken over twice and finished by a third (BullMQ gave it up before)', async () => {
+  const env = await setup({ tree: { files: 40, depth: 0, seed: 24, imageBytes: 2000 }, faults: { latencyMs: { media: 150 } } });
+  try {
+    const { jobId, batches, files } = await createJob(env, { batchSize: 40 });
+    const slow = { WORKER_CONCURRENCY: '2', WORKER_MIN_CONCURRENCY: '2', WORKER_STALLED_INTERVAL_MS: '1500' };
+    await enqueue(env, batches);
+    for (let kill = 1; kill <= 2; kill++) {
+      const before = env.emulator.stats().media;
+      const doomed = await env.spawnWorker(slow);
+      await waitFor(`worker ${kill} to copy part of the batch`, async () => env.emulator.stats().media >= before + 4, 30_000, 20);
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+    }
+    assert.ok(env.emulator.stats().media < files.length, 'both kills came before the batch was done');
+    await env.spawnWorker({ WORKER_CONCURRENCY: '8', WORKER_STALLED_INTERVAL_MS: '1500' });
+    const job = await waitForJob(env, jobId, 60_000);
+    assert.equal(job.status, 'completed');
+    assert.equal(job.processed, files.length);
+    const rows = await jobFiles(env, jobId);
+    assert.equal(rows.length, files.length);
+    assert.ok(rows.every((r) => r.status === 'stored'));
+  } finally {
+    await env.cleanup();
+  }
+});
+
 test('SIGTERM: the active batch finishes, the process exits 0, nothing is lost', async () => {
   const env = await setup({ tree: { files: 40, depth: 0, seed: 23, imageBytes: 2000 }, faults: { latencyMs: { media: 100 } } });
   try {
