@@ -64,17 +64,21 @@ export function createBatchDispatcher(db: Db, queue: Queue<CopyBatchRef>, log: L
    */
   async function queueStates(refs: CopyBatchRef[]): Promise<{ lost: CopyBatchRef[]; givenUp: Array<{ ref: CopyBatchRef; reason: string }> }> {
     // BullMQ types its client as Redis | Cluster; the queue here is always on one Redis.
-    const pipeline = ((await queue.client) as unknown as Redis).pipeline();
+    const redis = (await queue.client) as unknown as Redis;
+    const pipeline = redis.pipeline();
     const failedSet = queue.toKey('failed');
-    for (const r of refs) pipeline.exists(queue.toKey(r.batch_id)).zscore(failedSet, r.batch_id).hget(queue.toKey(r.batch_id), 'failedReason');
+    for (const r of refs) pipeline.exists(queue.toKey(r.batch_id)).zscore(failedSet, r.batch_id);
     const answers = (await pipeline.exec()) ?? [];
     const lost: CopyBatchRef[] = [];
-    const givenUp: Array<{ ref: CopyBatchRef; reason: string }> = [];
+    const failed: CopyBatchRef[] = [];
     // A done batch's BullMQ job is removed, but its row is `done` by then, so it is never asked about.
     refs.forEach((ref, i) => {
-      if (answers[3 * i]?.[1] === 0) lost.push(ref);
-      else if (answers[3 * i + 1]?.[1] !== null && answers[3 * i + 1]?.[1] !== undefined) givenUp.push({ ref, reason: String(answers[3 * i + 2]?.[1] ?? 'failed') });
+      if (answers[2 * i]?.[1] === 0) lost.push(ref);
+      else if (answers[2 * i + 1]?.[1] != null) failed.push(ref);
     });
+    // The reason is read only for the (rare) given-up ones.
+    const givenUp: Array<{ ref: CopyBatchRef; reason: string }> = [];
+    for (const ref of failed) givenUp.push({ ref, reason: (await redis.hget(queue.toKey(ref.batch_id), 'failedReason')) ?? 'failed' });
     return { lost, givenUp };
   }
 
