@@ -8,7 +8,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3ServerHandle } from '@drive-import/testing';
-import { cpus } from 'node:os';
 import { type BoxCpu, boxCpuMeter, counterTimeline, type Point, rateSeries } from './measure.ts';
 
 export interface DriveFile {
@@ -108,7 +107,7 @@ export async function bareCopyLoop(emulatorUrl: string, files: DriveFile[], s3: 
   const counter = counterTimeline();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const box = boxCpuMeter(cpus().length);
+  const box = boxCpuMeter();
   try {
     await pool(files, concurrency, async (f) => {
       const body = await download(emulatorUrl, f.id);
@@ -166,7 +165,7 @@ export async function rcloneCopy(dir: string, files: number, s3: S3ServerHandle,
   delete env.AWS_CA_BUNDLE; // set on these machines; rclone then fails with LoadCustomCABundleError
   const args = ['copy', dir, `bench:${bucket}`, '--transfers', String(transfers), '--stats', '250ms', '--stats-log-level', 'NOTICE', '--use-json-log'];
   const started = performance.now();
-  const box = boxCpuMeter(cpus().length);
+  const box = boxCpuMeter();
   const samples: Array<{ t: number; done: number }> = [{ t: 0, done: 0 }];
   let stderr = '';
   const code = await new Promise<number | null>((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import { BENCH_HEADERS } from './auth.ts';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { connect } from 'node:net';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { Accepted } from './servers.ts';
@@ -143,7 +144,8 @@ export interface BoxCpu {
 }
 
 /** Start a whole-machine CPU reading; call the result with the files done to end it. */
-export function boxCpuMeter(cores: number): (files: number) => BoxCpu | undefined {
+export function boxCpuMeter(): (files: number) => BoxCpu | undefined {
+  const cores = cpus().length;
   const before = boxCpuMs();
   return (files) => {
     const after = boxCpuMs();

@@ -129,7 +129,7 @@ async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, time
   const idleWorkerRssKb = Math.max(0, ...pipe.workerPids().map((pid) => procMemory(pid)?.rssKb ?? 0));
   const cpuBefore = pipelineCpuMs(pipe);
   const stagesBefore = await pipelineStages(pipe);
-  const box = boxCpuMeter(cpus().length);
+  const box = boxCpuMeter();
   const job = await postImport(pipe.stack.gatewayUrl, emulator.folderUrl);
   let lastLog = 0;
   const followed = await followJob(job, {
