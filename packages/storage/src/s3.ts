@@ -10,6 +10,7 @@ import { publicUrl, secretsOf } from './redact.ts';
 import { ConfigError } from '@drive-import/common';
 import { type ByteRange, sizeFromContentRange } from './range.ts';
 import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } from './types.ts';
+import { createLeanPut, type LeanPut } from './s3-put.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
 // The AWS SDK loads on the first S3 driver made: a worker or storage-service on another store never
@@ -32,6 +33,11 @@ const checksumMode = (value: string | undefined): ChecksumMode => (value === 'WH
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
+/** The one keep-alive pool's size and timeouts, for the SDK's handler and the lean PUT alike. */
+const SOCKETS = 64;
+const CONNECT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+
 export function s3ClientConfig(config: StorageConfig): S3ClientConfig {
   return {
     region: config.S3_REGION,
@@ -47,10 +53,10 @@ export function s3ClientConfig(config: StorageConfig): S3ClientConfig {
     responseChecksumValidation: checksumMode(process.env.AWS_RESPONSE_CHECKSUM_VALIDATION),
     // One keep-alive pool per driver, wide enough for many workers' concurrent puts.
     requestHandler: {
-      httpAgent: { keepAlive: true, maxSockets: 64 },
-      httpsAgent: { keepAlive: true, maxSockets: 64 },
-      connectionTimeout: 5_000,
-      requestTimeout: 120_000,
+      httpAgent: { keepAlive: true, maxSockets: SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: SOCKETS },
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
     },
     // Streamed puts are never retried by the SDK (the worker retries); it would warn on the console each time.
     logger: quietLogger,
@@ -70,6 +76,8 @@ export class S3Driver implements StorageDriver {
   readonly keyPrefix: string;
   readonly #where: string;
   readonly #secrets: string[];
+  /** Single PUTs without the SDK's middleware (s3-put.ts); null where the SDK must send them. */
+  #leanPut: Promise<LeanPut | null> | undefined;
 
   constructor(config: StorageConfig) {
     if (!config.S3_BUCKET) throw new ConfigError('S3 storage is not configured: set S3_BUCKET (and S3_REGION, credentials, S3_ENDPOINT for S3-compatible servers)');
@@ -105,11 +113,17 @@ export class S3Driver implements StorageDriver {
           await body.drain();
           payload = Buffer.alloc(0);
         }
-        const out = await this.client.send(
-          new (aws().s3.PutObjectCommand)({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
-          { abortSignal: body.signal },
-        );
-        etag = out.ETag;
+        // A failure to set it up (say, no region) falls back to the SDK, which reports it its own way.
+        const lean = await (this.#leanPut ??= createLeanPut(this.client, this.bucket, { connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connections: SOCKETS }).catch(() => null));
+        if (lean && payload instanceof Readable) {
+          etag = await lean.put({ key: input.key, body: payload, size: input.size, contentMd5, contentType: input.contentType, metadata: base.Metadata, signal: body.signal });
+        } else {
+          const out = await this.client.send(
+            new (aws().s3.PutObjectCommand)({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
+            { abortSignal: body.signal },
+          );
+          etag = out.ETag;
+        }
       } else {
         // Unknown or large: multipart with bounded parts. A body error stops the part feed, and
         // lib-storage then aborts the multipart upload, so nothing is completed under the key.
@@ -184,6 +198,7 @@ export class S3Driver implements StorageDriver {
 
   async close(): Promise<void> {
     this.client.destroy();
+    await (await this.#leanPut?.catch(() => null))?.close();
   }
 }
 
