@@ -244,6 +244,8 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         const cpu = cpuTotal(s1Run.cpuMsPerFile);
         r.notes.push(`services' ${cpuText(s1Run.cpuMsPerFile)}; bare copy loop ${fmt(bare?.cpuMsPerFile, 2)} ms`);
         r.notes.push(`S1 ${stageText(s1Run.stageMsPerFile)}`);
+        const s1Limit = await workerGauge(s1Pipe, '_concurrency_limit');
+        r.notes.push(`S1 files in flight allowed at the end (the adaptive limit): ${s1Limit.join(', ')}`);
         r.notes.push(`whole machine (every process: services, S3 server, emulator, Redis, bench): ${boxText('bare loop', bare?.box)}; ${boxText('rclone', rclone?.box)}; ${boxText('S1', s1Run.box)}`);
         if (bare?.cpuMsPerFile) {
           const x = cpu / bare.cpuMsPerFile;
@@ -253,7 +255,7 @@ export async function copyGroup(ctx: Ctx, want: CopyGroupWant): Promise<Scenario
         r.checks.push(check('worker peak RSS (VmHWM)', '<= 200 MB', `${mb(s1Run.peakWorkerRssKb)} MB`, s1Run.peakWorkerRssKb > 0 && s1Run.peakWorkerRssKb <= 200 * 1024));
         const limit = 60 * ctx.scale;
         r.checks.push(check('end to end (POST -> completed)', `<= ${fmt(limit)} s`, `${fmt(s1Run.seconds)} s`, s1Run.seconds !== null && s1Run.seconds <= limit));
-        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs, cpu_ms_per_file: s1Run.cpuMsPerFile, bare_cpu_ms_per_file: bare?.cpuMsPerFile ?? null, stage_ms_per_file: s1Run.stageMsPerFile, box: { s1: s1Run.box ?? null, bare: bare?.box ?? null, rclone: rclone?.box ?? null } };
+        r.figures = { files: s1Run.files, seconds: s1Run.seconds, fps: s1Run.fps, listing_seconds: s1Run.followed.listingSeconds, worker_peak_rss_kb: s1Run.peakWorkerRssKb, worker_idle_rss_kb: s1Run.idleWorkerRssKb, status_route_median_ms: s1Run.followed.statusMs, cpu_ms_per_file: s1Run.cpuMsPerFile, bare_cpu_ms_per_file: bare?.cpuMsPerFile ?? null, stage_ms_per_file: s1Run.stageMsPerFile, concurrency_limit: s1Limit, box: { s1: s1Run.box ?? null, bare: bare?.box ?? null, rclone: rclone?.box ?? null } };
       } catch (err) {
         r.error = String(err instanceof Error ? err.message : err);
       }

@@ -58,7 +58,14 @@ export async function copyFile(
   const started = performance.now();
   const { stages } = deps.metrics;
   const copyOnce = async (attempt: number): Promise<FileResult> => {
-    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
+    // One controller and one timer per try, both let go when it ends. (AbortSignal.timeout keeps its
+    // timer for the whole timeout, and AbortSignal.any registers with the long-lived shutdown signal:
+    // at hundreds of files a second both kept memory and GC work alive long after the file.)
+    const tryController = new AbortController();
+    const attemptSignal = tryController.signal;
+    const abortTry = () => tryController.abort(signal.reason);
+    signal.addEventListener('abort', abortTry, { once: true });
+    const timer = setTimeout(() => tryController.abort(new DOMException(`try timed out after ${deps.attemptTimeoutMs} ms`, 'TimeoutError')), deps.attemptTimeoutMs);
     let body: Readable | undefined;
     let tap: ThumbnailTap | undefined;
     try {
@@ -112,6 +119,9 @@ export async function copyFile(
       // Drive said "too fast": every replica slows down, also after the last try.
       if (verdict.pauseAllMs !== null) await deps.pacer.backoff(verdict.pauseAllMs).catch(() => {});
       throw new FailedTry(verdict, attempt);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abortTry);
     }
   };
   const outageUntil = started + (deps.storeOutageMs ?? 300_000);

@@ -13,13 +13,14 @@ import type { ObjectInfo, PutInput, PutResult, StorageConfig, StorageDriver } fr
 import { createLeanPut, type LeanPut } from './s3-put.ts';
 import { verifiedBody, type VerifiedBody } from './verify.ts';
 
-// The AWS SDK loads on the first S3 driver made: a worker or storage-service on another store never
-// pays its ~25 MB of memory and start-up time.
+// The AWS SDK loads when an S3 driver is first used, each part when first needed: a process on
+// another store, or a worker still waiting for its first batch, never pays its memory (~10-25 MB)
+// and start-up time; multipart and presigning load only for big files and read URLs.
 const load = createRequire(import.meta.url);
 type Aws = { s3: typeof S3Sdk; storage: typeof LibStorage; presigner: typeof Presigner };
-let sdk: Aws | undefined;
-const aws = (): Aws =>
-  (sdk ??= { s3: load('@aws-sdk/client-s3'), storage: load('@aws-sdk/lib-storage'), presigner: load('@aws-sdk/s3-request-presigner') });
+const loaded: Partial<Aws> = {};
+const names = { s3: '@aws-sdk/client-s3', storage: '@aws-sdk/lib-storage', presigner: '@aws-sdk/s3-request-presigner' } as const;
+const sdk = <K extends keyof Aws>(part: K): Aws[K] => (loaded[part] ??= load(names[part]) as Aws[K]);
 
 /** Up to this size a known-size body goes as one streamed PutObject (with Content-MD5); above, multipart. */
 // rclone's --s3-upload-cutoff default: a streamed single PUT buffers nothing, where multipart holds parts.
@@ -71,7 +72,8 @@ const unquote = (etag: string | undefined): string | null => (etag ? etag.replac
 export class S3Driver implements StorageDriver {
   readonly provider = 's3' as const;
   readonly bucket: string;
-  readonly client: S3Client;
+  #client: S3Client | undefined;
+  readonly #config: StorageConfig;
   /** STORAGE_KEY_PREFIX, normalized: every key must lie under it. */
   readonly keyPrefix: string;
   readonly #where: string;
@@ -82,10 +84,15 @@ export class S3Driver implements StorageDriver {
   constructor(config: StorageConfig) {
     if (!config.S3_BUCKET) throw new ConfigError('S3 storage is not configured: set S3_BUCKET (and S3_REGION, credentials, S3_ENDPOINT for S3-compatible servers)');
     this.bucket = config.S3_BUCKET;
-    this.client = new (aws().s3.S3Client)(s3ClientConfig(config));
+    this.#config = config;
     this.keyPrefix = normalizeKeyPrefix(config.STORAGE_KEY_PREFIX);
     this.#where = `bucket ${this.bucket} at ${config.S3_ENDPOINT ? publicUrl(config.S3_ENDPOINT) : `AWS ${config.S3_REGION}`}`;
     this.#secrets = secretsOf(config);
+  }
+
+  /** The SDK's client, made (and the SDK loaded) on first use. */
+  get client(): S3Client {
+    return (this.#client ??= new (sdk('s3').S3Client)(s3ClientConfig(this.#config)));
   }
 
   /** A safe key under the prefix, or an InvalidKeyError before anything is sent. */
@@ -119,7 +126,7 @@ export class S3Driver implements StorageDriver {
           etag = await lean.put({ key: input.key, body: payload, size: input.size, contentMd5, contentType: input.contentType, metadata: base.Metadata, signal: body.signal });
         } else {
           const out = await this.client.send(
-            new (aws().s3.PutObjectCommand)({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
+            new (sdk('s3').PutObjectCommand)({ ...base, Body: payload, ContentLength: input.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }),
             { abortSignal: body.signal },
           );
           etag = out.ETag;
@@ -127,7 +134,7 @@ export class S3Driver implements StorageDriver {
       } else {
         // Unknown or large: multipart with bounded parts. A body error stops the part feed, and
         // lib-storage then aborts the multipart upload, so nothing is completed under the key.
-        const upload = new (aws().storage.Upload)({ client: this.client, params: { ...base, Body: body.stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+        const upload = new (sdk('storage').Upload)({ client: this.client, params: { ...base, Body: body.stream }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
         const out = await upload.done();
         etag = out.ETag;
       }
@@ -136,7 +143,7 @@ export class S3Driver implements StorageDriver {
       if (!body.stream.expected.md5) {
         // No md5 from Drive: record the computed one (a metadata-only self-copy), so head() reports it.
         const copy = await this.client.send(
-          new (aws().s3.CopyObjectCommand)({
+          new (sdk('s3').CopyObjectCommand)({
             Bucket: this.bucket,
             Key: input.key,
             CopySource: `${this.bucket}/${encodeKeyPath(input.key)}`,
@@ -158,7 +165,7 @@ export class S3Driver implements StorageDriver {
   async head(key: string): Promise<ObjectInfo | null> {
     this.#check(key);
     try {
-      return objectInfo(key, await this.client.send(new (aws().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: key })));
+      return objectInfo(key, await this.client.send(new (sdk('s3').HeadObjectCommand)({ Bucket: this.bucket, Key: key })));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -168,7 +175,7 @@ export class S3Driver implements StorageDriver {
   async get(key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable } | null> {
     this.#check(key);
     try {
-      const out = await this.client.send(new (aws().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      const out = await this.client.send(new (sdk('s3').GetObjectCommand)({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
       const info = objectInfo(key, out);
       // A ranged answer's ContentLength is the range's: the object's size is in ContentRange.
@@ -183,13 +190,13 @@ export class S3Driver implements StorageDriver {
   async delete(key: string): Promise<boolean> {
     // S3 deletes answer 204 either way: a head first tells whether there was something.
     const existed = (await this.head(key)) !== null;
-    if (existed) await this.client.send(new (aws().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: key }));
+    if (existed) await this.client.send(new (sdk('s3').DeleteObjectCommand)({ Bucket: this.bucket, Key: key }));
     return existed;
   }
 
   async readUrl(key: string, ttlSeconds?: number): Promise<string> {
     this.#check(key);
-    return aws().presigner.getSignedUrl(this.client, new (aws().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
+    return sdk('presigner').getSignedUrl(this.client, new (sdk('s3').GetObjectCommand)({ Bucket: this.bucket, Key: key }), { expiresIn: urlTtl(ttlSeconds) });
   }
 
   async check(): Promise<void> {
@@ -197,7 +204,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.#client?.destroy();
     await (await this.#leanPut?.catch(() => null))?.close();
   }
 }

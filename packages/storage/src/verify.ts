@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { finished, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { ChecksumMismatchError, StorageUsageError } from './errors.ts';
 
 export interface Expected {
@@ -115,9 +115,19 @@ export function verifiedBody(input: {
     stream.destroy(err);
   };
   stream.on('error', fail);
-  // pipeline destroys the source on any failure, so a Drive download stops with the upload.
-  pipeline(input.body, stream, (err) => {
-    if (err) fail(err);
+  // What pipeline() does, without the AbortController and DOMException it makes per call (a
+  // measurable share of the worker's CPU at hundreds of files a second): a source failure or
+  // premature close fails the stream, and the stream closing early stops the source (a Drive
+  // download stops with the upload).
+  const source = input.body as Readable;
+  source.pipe(stream);
+  finished(source, (err) => {
+    if (!err) return;
+    fail(err);
+    stream.destroy(err);
+  });
+  stream.once('close', () => {
+    if (!source.readableEnded && !source.destroyed) source.destroy();
   });
   if (input.signal?.aborted) onCallerAbort();
   else input.signal?.addEventListener('abort', onCallerAbort, { once: true });
