@@ -4,7 +4,9 @@
  * means more files per second (Drive's latency, not this box, is the limit), so the limit grows;
  * once the time climbs well above the best, the files only queue for the same CPU or sockets, so it
  * shrinks. With 150 ms of Drive latency 16 files at once cap a worker at 107 files/s; this finds the
- * 30+ that a 200 req/s quota needs without anyone doing Little's law. Bounded by `min`, `max`
+ * 30+ that a 200 req/s quota needs without anyone doing Little's law. The best time is re-measured
+ * at half the limit now and then (BBR's ProbeRTT), so a queue it built never becomes the norm; where
+ * the Drive quota is the bound, it shrinks. Bounded by `min`, `max`
  * (WORKER_CONCURRENCY) and a memory budget: the bytes a file may hold while in flight, summed.
  */
 export interface AdaptiveLimitOptions {
@@ -52,6 +54,11 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
   let busiest = 0; // the most files in flight during the window: growing is pointless if the limit was never reached
   let best = Number.POSITIVE_INFINITY;
   let bestAge = 0;
+  // Re-measuring the best time at the floor (see endWindow): samples still to skip (files that
+  // started above the floor), and the limit to go back to.
+  let probing = false;
+  let probeSkip = 0;
+  let resumeLimit = min;
 
   const fits = (weight: number) => active < limit && (heldBytes + weight <= o.memoryBudgetBytes || active === 0);
 
@@ -74,11 +81,39 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
     pump();
   }
 
+  function resetWindow() {
+    sum = 0;
+    pacedSum = 0;
+    count = 0;
+    busiest = active;
+  }
+
   function endWindow() {
     const mean = sum / count;
-    if (mean < best || ++bestAge > BEST_WINDOWS) {
+    if (probing) {
+      // Measured with the floor's files in flight: the base time, without the queue that more files build.
+      probing = false;
       best = mean;
       bestAge = 0;
+      resetWindow();
+      setLimit(resumeLimit);
+      return;
+    }
+    if (mean < best) {
+      best = mean;
+      bestAge = 0;
+    } else if (++bestAge > BEST_WINDOWS) {
+      // The best time is old: measure it again with half the files in flight, as BBR's ProbeRTT
+      // does with fewer. Taking the time at the current limit instead would count the queue this
+      // limit built as the norm, and the limit would ratchet up a quarter each time (seen in S1: 83
+      // in flight where 16 copied as fast). Half, not the floor: where latency is the bound (S2 at
+      // 300 ms) a window at the floor cost several per cent of the files per second.
+      probing = true;
+      probeSkip = active;
+      resumeLimit = limit;
+      resetWindow();
+      setLimit(limit / 2);
+      return;
     }
     const ratio = mean / best;
     // Files waiting for the Drive pacer longer than they take to copy: the quota is the limit, and
@@ -86,11 +121,10 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
     const paceBound = pacedSum / count > mean;
     over = ratio > SHRINK_ABOVE ? over + 1 : 0;
     if (over >= 2) setLimit(limit * 0.8);
+    // Files wait for the pacer longer than they take: fewer at once lose nothing, and hold less memory.
+    else if (paceBound) setLimit(limit * 0.9);
     else if (ratio < GROW_BELOW && busiest >= limit && !paceBound) setLimit(limit + Math.max(1, limit / 4));
-    sum = 0;
-    pacedSum = 0;
-    count = 0;
-    busiest = active;
+    resetWindow();
   }
 
   return {
@@ -114,6 +148,10 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
     },
     observe(ms, pacedMs = 0) {
       if (!(ms >= 0)) return;
+      if (probing && probeSkip > 0) {
+        probeSkip--; // a file that started before the drop to the floor
+        return;
+      }
       sum += ms;
       pacedSum += pacedMs;
       if (++count >= samplesPerWindow) endWindow();

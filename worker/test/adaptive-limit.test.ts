@@ -82,6 +82,16 @@ test('quota-bound (files wait for the pacer longer than they take to copy): the 
   assert.equal(limit.limit, 4);
 });
 
+test('grown, then bound by the quota (files wait for the pacer longer than they copy): the limit comes back down', async () => {
+  const limit = createAdaptiveLimit({ min: 4, max: 64, memoryBudgetBytes: 1e9, samplesPerWindow: 4 });
+  await drive(limit, 400, () => 2);
+  const grown = limit.limit;
+  assert.ok(grown >= 32, `grew only to ${grown}`);
+  // Found in S2: 128 files in flight, each waiting ~400 ms for a request slot, where 60 kept the quota busy.
+  for (let i = 0; i < 20 * 4; i++) limit.observe(3, 10);
+  assert.ok(limit.limit < grown / 2, `still ${limit.limit} (from ${grown}) after 20 windows bound by the quota`);
+});
+
 test('one slow window is noise; two in a row shrink the limit', async () => {
   const limit = createAdaptiveLimit({ min: 2, max: 32, memoryBudgetBytes: 1e9, samplesPerWindow: 4 });
   const window = (ms: number) => {
@@ -96,4 +106,23 @@ test('one slow window is noise; two in a row shrink the limit', async () => {
   assert.equal(limit.limit, grown);
   window(10);
   assert.ok(limit.limit < grown, `still ${limit.limit} after two slow windows`);
+});
+
+test('resource-bound for long (many times the best time is forgotten): the limit does not ratchet up', async () => {
+  // Found in S1: the limit climbed to 83 where 16 copied as fast. Each time the best time expired,
+  // the time measured at the current limit (queueing included) became the new best, and growing
+  // another quarter looked free again. Here a file's time is 2 ms per file in flight, reported
+  // without waiting it out, over 150 windows of 4 (about 3 expiries of the best time).
+  const limit = createAdaptiveLimit({ min: 4, max: 128, memoryBudgetBytes: 1e9, samplesPerWindow: 4 });
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 600 }, () =>
+      limit.run(1, async () => {
+        most = Math.max(most, limit.active);
+        await sleep(1);
+        limit.observe(limit.active * 2);
+      }),
+    ),
+  );
+  assert.ok(limit.limit <= 8, `limit ratcheted up to ${limit.limit} (most in flight ${most}) though more at once only queued`);
 });

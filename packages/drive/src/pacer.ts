@@ -36,6 +36,8 @@ export interface DrivePacer {
   acquire(signal?: AbortSignal): Promise<void>;
   /** Pause every replica for ms (Drive answered a rate limit); resolves once recorded in Redis. */
   backoff(ms: number): Promise<void>;
+  /** Redis round trips made so far (for metrics and tests). */
+  readonly roundTrips: number;
   close(): Promise<void>;
 }
 
@@ -97,13 +99,25 @@ export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
   /** Reserved slots not yet used, as performance.now() times, soonest first; each is used by one request. */
   let reserved: number[] = [];
   let reserving: Promise<void> | null = null;
-  /** Callers waiting for a slot they have not got yet: a round trip reserves no more than they need. */
+  /** Callers waiting for a slot they have not got yet. */
   let hungry = 0;
+  /** Slots used since the last round trip, and when it was: the demand the next one reserves for. */
+  let used = 0;
+  let lastReserve = performance.now();
+  let roundTrips = 0;
 
-  /** One round trip: slots for those waiting (up to slotsPerCall), or (horizon full) a wait before asking again. */
+  /**
+   * One round trip: slots for those waiting, or for the demand of the next LATE_MS if that is more
+   * (up to slotsPerCall: at 500 files/s one call per ~25 requests, not one per request), or
+   * (horizon full) a wait before asking again. Reserving past the demand would give slots up unused.
+   */
   async function reserve(): Promise<void> {
-    const n = Math.max(1, Math.min(slotsPerCall, hungry - reserved.length));
     const asked = performance.now();
+    const demand = Math.floor((used * LATE_MS) / Math.max(1, asked - lastReserve));
+    used = 0;
+    lastReserve = asked;
+    roundTrips++;
+    const n = Math.max(1, Math.min(slotsPerCall, Math.max(hungry - reserved.length, demand)));
     const wait = await redis.drivePacerAcquire(key, interval, tau, horizon, n);
     if (wait >= 0) {
       for (let i = 0; i < n; i++) reserved.push(asked + wait + i * interval);
@@ -154,6 +168,7 @@ export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
             }
             if (performance.now() - at > LATE_MS && stale++ === 0) continue;
           }
+          used++;
           return;
         }
       } finally {
@@ -164,6 +179,9 @@ export function createDrivePacer(options: DrivePacerOptions): DrivePacer {
       if (ms <= 0) return;
       reserved = []; // slots taken before the pause must not be spent during it
       await redis.drivePacerBackoff(key, Math.ceil(ms));
+    },
+    get roundTrips() {
+      return roundTrips;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

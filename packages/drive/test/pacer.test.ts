@@ -74,6 +74,32 @@ test('at a high rate slots come several per Redis call, and the rate still holds
   }
 });
 
+test('far under a high quota, one Redis round trip serves many requests (the demand of the next 50 ms)', async () => {
+  const prefix = uniqueName('pacer');
+  const pacer = createDrivePacer({ redisUrl: redis.url, prefix, maxPerSecond: 100_000 });
+  try {
+    // 16 callers, each copying a "file" for 20 ms between requests: about 800 requests a second,
+    // arriving one by one, as a worker's files do. Reserving only for who is waiting right now
+    // made that about one round trip per request.
+    let grants = 0;
+    const stopAt = Date.now() + 1500;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < stopAt) {
+          await pacer.acquire();
+          grants++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }),
+    );
+    assert.ok(grants > 400, `only ${grants} grants`);
+    assert.ok(pacer.roundTrips * 5 < grants, `${pacer.roundTrips} Redis round trips for ${grants} grants`);
+  } finally {
+    await pacer.close();
+    await deletePrefix(redis.url, prefix);
+  }
+});
+
 test('a different prefix is an independent budget', async () => {
   const R = 20;
   const a = createDrivePacer({ redisUrl: redis.url, prefix: uniqueName('pacer'), maxPerSecond: R });
