@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { TERMINAL_JOB_STATUSES, type JobStatusResponse } from '@drive-import/common';
 import type { S3ServerHandle } from '@drive-import/testing';
@@ -124,8 +125,14 @@ const boxText = (label: string, b: BoxCpu | undefined) =>
 const stageText = (stages: Record<string, number>) =>
   `per file in flight, ms: ${Object.entries(stages).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`;
 
+/** How long the services stand idle after start-up before the worker's idle RSS is read. */
+const IDLE_SETTLE_MS = 3000;
+
 /** POST the folder, follow it to a terminal status, and sum up. */
 async function runImport(ctx: Ctx, pipe: Pipeline, emulator: EmulatorChild, timeoutMs: number, label: string): Promise<ImportRun> {
+  // Idle means a while without work: a worker just started is still in its start-up garbage, and
+  // its first full GC (about 0.1 s after it answers healthy here) moves RSS by 5-15 MB.
+  await sleep(IDLE_SETTLE_MS);
   const idleWorkerRssKb = Math.max(0, ...pipe.workerPids().map((pid) => procMemory(pid)?.rssKb ?? 0));
   const cpuBefore = pipelineCpuMs(pipe);
   const stagesBefore = await pipelineStages(pipe);

@@ -9,7 +9,6 @@
  */
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { Agent, request } from 'undici';
 
 export interface LeanPutInput {
@@ -70,6 +69,8 @@ export async function createLeanPut(client: S3Client, bucket: string, options: {
   if (scheme?.name !== 'sigv4' || scheme.signingName !== 's3' || !scheme.signingRegion) return null;
   const base = resolved.url;
   const basePath = base.pathname.replace(/\/+$/, '');
+  // Loaded with the first put, like the SDK itself: an idle worker does not hold it.
+  const { SignatureV4 } = await import('@smithy/signature-v4');
   const signer = new SignatureV4({ service: 's3', region: scheme.signingRegion, credentials: config.credentials, sha256: config.sha256, uriEscapePath: false, applyChecksum: false });
   const agent = new Agent({
     connections: options.connections,
