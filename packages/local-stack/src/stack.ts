@@ -17,9 +17,10 @@ export const SERVICES = [
   { name: 'storage-service', entry: 'storage-service/src/main.ts', portVar: 'STORAGE_SERVICE_PORT', urlVar: 'STORAGE_SERVICE_URL' },
   { name: 'import-service', entry: 'import-service/src/main.ts', portVar: 'IMPORT_SERVICE_PORT', urlVar: 'IMPORT_SERVICE_URL' },
   // A young generation of 4 MB, not V8's default 16: the copy loop's garbage is short-lived buffers,
-  // scavenged as cheaply in small steps. An old space of 160 MB: the live heap is ~40 MB, and left
-  // to itself V8 let RSS reach 190-215 MB in S1; capped it peaks near 130 MB for ~0.2 ms more CPU
-  // per file (docs/performance.md).
+  // scavenged as cheaply in small steps. An old space of 160 MB: V8's heap stays under 45 MB, but
+  // the bodies' buffers outside it are freed only by a GC, and left to itself V8 let RSS reach
+  // 190-215 MB in S1; capped it collects sooner and peaks near 130 MB, for ~0.2 ms more CPU per
+  // file (docs/performance.md).
   { name: 'worker', entry: 'worker/src/main.ts', portVar: 'WORKER_PORT', urlVar: 'WORKER_URL', nodeArgs: ['--max-semi-space-size=4', '--max-old-space-size=160'] },
   { name: 'gateway', entry: 'gateway/src/main.ts', portVar: 'GATEWAY_PORT', urlVar: null },
 ] as const;
