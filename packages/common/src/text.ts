@@ -15,3 +15,22 @@ export function clipText(text: string, max = MAX_ERROR_TEXT): string {
   if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose low half falls outside
   return `${text.slice(0, end)}…`;
 }
+
+/**
+ * An error answer's body as text, at most `max` characters, then the body destroyed. A body that
+ * breaks off gives what arrived: the status is what counts. (Never read an error body whole: it is
+ * the other side's to make as long as it likes.)
+ */
+export async function readErrorText(body: AsyncIterable<unknown> & { destroy(): unknown }, max = 64 * 1024): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += String(chunk);
+      if (text.length > max) break;
+    }
+  } catch {
+    // the answer broke off
+  }
+  body.destroy();
+  return text.slice(0, max);
+}

@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { readErrorText } from '@drive-import/common';
 import { resourceKeyHeader, type DriveClientOptions, DRIVE_READONLY_SCOPE } from './client.ts';
 
 export interface MediaOptions extends DriveClientOptions {
@@ -32,23 +33,6 @@ export class DriveHttpError extends Error {
     this.status = status;
     this.response = { status, headers, data: body };
   }
-}
-
-/** Error bodies are small JSON; never read more than this of one. */
-const MAX_ERROR_BODY = 64 * 1024;
-
-async function readErrorBody(body: Readable): Promise<string> {
-  let text = '';
-  try {
-    for await (const chunk of body) {
-      text += String(chunk);
-      if (text.length > MAX_ERROR_BODY) break;
-    }
-  } catch {
-    // the answer broke off: the status is what counts
-  }
-  body.destroy();
-  return text.slice(0, MAX_ERROR_BODY);
 }
 
 type AuthHeaders = () => Promise<Record<string, string>>;
@@ -80,7 +64,7 @@ export function createMediaDownloader(options: MediaOptions): MediaDownloader {
         headers: { ...(await auth()), ...resourceKeyHeader(fileId, o.resourceKey) },
       });
       if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
-      throw new DriveHttpError(res.statusCode, res.headers, await readErrorBody(res.body));
+      throw new DriveHttpError(res.statusCode, res.headers, await readErrorText(res.body));
     },
     close: () => agent.close(),
   };

@@ -10,6 +10,7 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Agent, request } from 'undici';
+import { readErrorText } from '@drive-import/common';
 
 export interface LeanPutInput {
   key: string;
@@ -100,12 +101,7 @@ export async function createLeanPut(client: S3Client, bucket: string, options: {
         const etag = res.headers.etag;
         return Array.isArray(etag) ? etag[0] : etag;
       }
-      let xml = '';
-      for await (const chunk of res.body) {
-        xml += String(chunk);
-        if (xml.length > MAX_ERROR_BODY) break;
-      }
-      res.body.destroy();
+      const xml = await readErrorText(res.body, MAX_ERROR_BODY);
       const requestId = res.headers['x-amz-request-id'];
       throw new S3PutError(res.statusCode, xmlField(xml, 'Code'), xmlField(xml, 'Message'), typeof requestId === 'string' ? requestId : undefined);
     },

@@ -205,7 +205,7 @@ export class S3Driver implements StorageDriver {
 
   async close(): Promise<void> {
     this.#client?.destroy();
-    await (await this.#leanPut?.catch(() => null))?.close();
+    await (await this.#leanPut)?.close();
   }
 }
 
