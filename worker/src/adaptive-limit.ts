@@ -54,8 +54,8 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
   let busiest = 0; // the most files in flight during the window: growing is pointless if the limit was never reached
   let best = Number.POSITIVE_INFINITY;
   let bestAge = 0;
-  // Re-measuring the best time at the floor (see endWindow): samples still to skip (files that
-  // started above the floor), and the limit to go back to.
+  // Re-measuring the best time at half the limit (see endWindow): samples still to skip (files
+  // that started before the drop), and the limit to go back to.
   let probing = false;
   let probeSkip = 0;
   let resumeLimit = min;
@@ -91,7 +91,7 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
   function endWindow() {
     const mean = sum / count;
     if (probing) {
-      // Measured with the floor's files in flight: the base time, without the queue that more files build.
+      // Measured with half the files in flight: the base time, without the queue that more files build.
       probing = false;
       best = mean;
       bestAge = 0;
@@ -149,7 +149,7 @@ export function createAdaptiveLimit(o: AdaptiveLimitOptions): AdaptiveLimit {
     observe(ms, pacedMs = 0) {
       if (!(ms >= 0)) return;
       if (probing && probeSkip > 0) {
-        probeSkip--; // a file that started before the drop to the floor
+        probeSkip--; // a file that started before the drop
         return;
       }
       sum += ms;
